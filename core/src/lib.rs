@@ -1,0 +1,20 @@
+//! `berani-core`: everything a reporter's phone does, in plain Rust.
+//!
+//! The core drafts reports, keeps them encrypted on the device, seals them to the agency's
+//! public keys in the age v1 format and queues the sealed parts in a durable outbox. It knows
+//! nothing about FFI or UI: `berani-ffi` and the `berani` CLI are thin front ends over
+//! [`Reporter`].
+
+pub mod age;
+pub mod attach;
+pub mod crypto;
+pub mod error;
+pub mod gazetteer;
+pub mod model;
+pub mod outbox;
+pub mod profile;
+pub mod reporter;
+pub mod store;
+
+pub use error::{CoreError, Field, FieldError, Reason};
+pub use reporter::Reporter;
