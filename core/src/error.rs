@@ -138,7 +138,7 @@ pub enum Reason {
 
 /// A refused input: which field, why, and how to say it to a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{}: {}", field.as_str(), self.message_en())]
+#[error("{} (field `{}`: {:?})", self.message_en(), field.as_str(), reason)]
 pub struct FieldError {
     /// The field.
     pub field: Field,
@@ -232,7 +232,7 @@ impl FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// One input was refused.
-    #[error("invalid input: {0}")]
+    #[error("{0}")]
     InvalidInput(#[from] FieldError),
     /// A draft cannot be submitted yet; every missing or wrong field is listed.
     #[error("report is incomplete: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]

@@ -29,7 +29,7 @@ const PAYLOAD_NONCE_LEN: usize = 16;
 /// Why an age file could not be written or opened. None of these carry file content or keys.
 #[derive(Debug, thiserror::Error)]
 pub enum AgeError {
-    /// The header is malformed.
+    /// The header, or the payload nonce that follows it, is malformed.
     #[error("age header is invalid: {0}")]
     Header(&'static str),
     /// No stanza could be opened with the identities given.
@@ -213,8 +213,10 @@ impl<R: Read> Decryptor<R> {
         let mut got = 0;
         while got < nonce.len() {
             let buf = r.fill_buf()?;
+            // The nonce is read with the header, and the C2SP test vectors (`stream_no_nonce`,
+            // `stream_short_nonce`) class a missing or short one as a header failure.
             if buf.is_empty() {
-                return Err(AgeError::Payload(StreamError::Auth));
+                return Err(AgeError::Header("payload nonce is missing or short"));
             }
             let n = buf.len().min(nonce.len() - got);
             nonce[got..got + n].copy_from_slice(&buf[..n]);

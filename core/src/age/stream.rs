@@ -30,6 +30,9 @@ pub enum StreamError {
     /// The chunk counter would overflow (more than 2^88 chunks).
     #[error("payload is too long")]
     TooLong,
+    /// Data follows the final chunk.
+    #[error("payload has data after its final chunk")]
+    TrailingData,
 }
 
 impl From<StreamError> for io::Error {
@@ -43,15 +46,21 @@ struct Nonces {
 }
 
 impl Nonces {
-    fn next(&mut self, last: bool) -> Result<Nonce, StreamError> {
+    /// The nonce of the current chunk, without moving to the next one.
+    fn current(&self, last: bool) -> Result<Nonce, StreamError> {
         if self.counter >= 1u128 << 88 {
             return Err(StreamError::TooLong);
         }
         let mut n = [0u8; 12];
         n[..11].copy_from_slice(&self.counter.to_be_bytes()[5..16]);
         n[11] = u8::from(last);
-        self.counter += 1;
         Ok(Nonce::assume_unique_for_key(n))
+    }
+
+    fn next(&mut self, last: bool) -> Result<Nonce, StreamError> {
+        let n = self.current(last)?;
+        self.counter += 1;
+        Ok(n)
     }
 }
 
@@ -133,13 +142,15 @@ pub struct StreamReader<R: Read> {
     inner: R,
     key: LessSafeKey,
     nonces: Nonces,
-    /// Ciphertext read ahead: up to one sealed chunk plus one byte, to tell whether the chunk
-    /// in hand is the last.
+    /// Ciphertext read ahead: up to one sealed chunk plus one byte, to tell whether data
+    /// follows a full final chunk.
     cipher: Vec<u8>,
     plain: Vec<u8>,
     pos: usize,
     done: bool,
     first: bool,
+    /// Data was found after the final chunk: an error once its plaintext has been read.
+    trailing: bool,
 }
 
 impl<R: Read> StreamReader<R> {
@@ -154,6 +165,7 @@ impl<R: Read> StreamReader<R> {
             pos: 0,
             done: false,
             first: true,
+            trailing: false,
         }
     }
 
@@ -177,22 +189,38 @@ impl<R: Read> StreamReader<R> {
         Ok(())
     }
 
+    /// Opens the first `take` bytes of `cipher` as the current chunk into `plain`.
+    fn open_chunk(&mut self, take: usize, last: bool) -> Result<usize, StreamError> {
+        self.plain.clear();
+        self.plain.extend_from_slice(&self.cipher[..take]);
+        let nonce = self.nonces.current(last)?;
+        self.key
+            .open_in_place(nonce, Aad::empty(), &mut self.plain)
+            .map(|p| p.len())
+            .map_err(|_| StreamError::Auth)
+    }
+
     fn next_chunk(&mut self) -> io::Result<()> {
         self.fill()?;
-        let last = self.cipher.len() <= SEALED_CHUNK;
         let take = self.cipher.len().min(SEALED_CHUNK);
         if take < TAG {
             return Err(StreamError::Auth.into());
         }
-        self.plain.clear();
-        self.plain.extend_from_slice(&self.cipher[..take]);
+        // A short chunk can only be the last one. A full chunk is usually not, but is when the
+        // plaintext ends at a chunk boundary: as in the reference implementation, try it as
+        // a middle chunk first, then as the final one. Each chunk is released as soon as it
+        // authenticates, so on a payload error the output is exactly what the C2SP test
+        // vectors expect.
+        let (len, last) = if take < SEALED_CHUNK {
+            (self.open_chunk(take, true)?, true)
+        } else {
+            match self.open_chunk(take, false) {
+                Ok(len) => (len, false),
+                Err(_) => (self.open_chunk(take, true)?, true),
+            }
+        };
+        self.nonces.next(last)?;
         self.cipher.drain(..take);
-        let nonce = self.nonces.next(last)?;
-        let len = self
-            .key
-            .open_in_place(nonce, Aad::empty(), &mut self.plain)
-            .map_err(|_| StreamError::Auth)?
-            .len();
         self.plain.truncate(len);
         if last && len == 0 && !self.first {
             return Err(StreamError::EmptyLastChunk.into());
@@ -200,6 +228,7 @@ impl<R: Read> StreamReader<R> {
         self.first = false;
         self.pos = 0;
         self.done = last;
+        self.trailing = last && !self.cipher.is_empty();
         Ok(())
     }
 }
@@ -207,6 +236,9 @@ impl<R: Read> StreamReader<R> {
 impl<R: Read> Read for StreamReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         while self.pos == self.plain.len() {
+            if self.trailing {
+                return Err(StreamError::TrailingData.into());
+            }
             if self.done {
                 return Ok(0);
             }
@@ -280,6 +312,19 @@ mod tests {
         assert!(open(&[4u8; 32], &sealed).is_err());
         sealed[2] ^= 0x80;
         assert!(open(&key, &sealed).is_err());
+    }
+
+    #[test]
+    fn releases_a_full_final_chunk_then_rejects_trailing_data() {
+        let key = [6u8; 32];
+        let data = vec![2u8; CHUNK];
+        let mut sealed = seal(&key, &data);
+        sealed.push(0);
+        let mut r = StreamReader::new(&key, &sealed[..]);
+        let mut out = Vec::new();
+        let err = r.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out, data);
+        assert_eq!(err.to_string(), StreamError::TrailingData.to_string());
     }
 
     #[test]

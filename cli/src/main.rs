@@ -1,0 +1,576 @@
+//! `berani`: a terminal front end over `berani-core`, for tests, demos and field diagnostics.
+//!
+//! It drives the same core as the Android app: drafts, sealing, the outbox, the gazetteer and
+//! the agency profile. Every error ends the program with a non-zero status and one line that
+//! names what was wrong, in English and Indonesian.
+
+mod fields;
+mod show;
+
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use berani_core::age::{self, Recipient};
+use berani_core::gazetteer::Gazetteer;
+use berani_core::model::FieldValue;
+use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
+use berani_core::store::KeyFile;
+use berani_core::{CoreError, Reporter};
+use clap::{Parser, Subcommand};
+
+use crate::fields::FieldArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "berani",
+    version,
+    about = "Berani reporter core, from a terminal"
+)]
+struct Cli {
+    /// The reporter's home folder (drafts, outbox, profile).
+    #[arg(long, global = true, env = "BERANI_HOME")]
+    home: Option<PathBuf>,
+    /// The device key file (default: <home>/device.key, created with mode 0600).
+    #[arg(long, global = true, env = "BERANI_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The agency profile.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Drafts.
+    #[command(subcommand)]
+    Draft(DraftCmd),
+    /// Seal a draft and queue it for delivery.
+    Submit {
+        /// The draft id.
+        id: String,
+    },
+    /// Show the outbox with progress per part.
+    Outbox {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List districts, the villages of one district, or search by name.
+    Areas {
+        /// A district code, to list its villages.
+        district: Option<String>,
+        /// Search district and village names (ignores case and accents).
+        #[arg(long)]
+        search: Option<String>,
+        /// The regency (default: the profile's, else 33.16).
+        #[arg(long)]
+        regency: Option<String>,
+    },
+    /// List the choices for each report field, with their labels.
+    Choices,
+    /// Seal a file to age recipients (diagnostics).
+    Seal {
+        /// An age1… recipient (repeatable).
+        #[arg(long = "recipient", short = 'r', required = true)]
+        recipients: Vec<String>,
+        /// Input file.
+        input: PathBuf,
+        /// Output file.
+        output: PathBuf,
+    },
+    /// Open an age file with an identity file (diagnostics).
+    Open {
+        /// A file with AGE-SECRET-KEY-1… lines.
+        #[arg(long, short = 'i')]
+        identity: PathBuf,
+        /// Input file.
+        input: PathBuf,
+        /// Output file.
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCmd {
+    /// Verify and install a signed profile.
+    Import {
+        /// The signed profile file.
+        file: PathBuf,
+        /// The profile-signing public key to trust (ed25519:…); needed the first time.
+        #[arg(long)]
+        trust: Option<String>,
+    },
+    /// Show the installed profile.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a profile-signing key (PEM, mode 0600) and print its public key.
+    Keygen {
+        /// Where to write the private key.
+        out: PathBuf,
+    },
+    /// Sign a profile JSON document with a signing key.
+    Sign {
+        /// The private key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The profile JSON.
+        input: PathBuf,
+        /// Where to write the signed profile.
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DraftCmd {
+    /// Start a draft; prints its id.
+    New(FieldArgs),
+    /// Change a draft.
+    Edit {
+        /// The draft id.
+        id: String,
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// Clear a field (repeatable): category, victim_sex, victim_age_band, reporter_role,
+        /// incident_date, district, village, location_detail, place_type,
+        /// perpetrator_relationship, description, contact_number.
+        #[arg(long, value_name = "FIELD")]
+        clear: Vec<String>,
+        /// Remove an attachment by id (repeatable).
+        #[arg(long, value_name = "ATTACHMENT_ID")]
+        remove_attachment: Vec<String>,
+    },
+    /// Show a draft.
+    Show {
+        /// The draft id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List drafts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a draft and its attachments.
+    Delete {
+        /// The draft id.
+        id: String,
+    },
+}
+
+/// An error for the terminal: one line, English then Indonesian.
+struct Failure(String);
+
+impl From<CoreError> for Failure {
+    fn from(e: CoreError) -> Self {
+        Failure(format!("{e} — {}", e.message_id()))
+    }
+}
+
+fn fail(en: &str, id: &str) -> Failure {
+    Failure(format!("{en} — {id}"))
+}
+
+fn io_fail(what: &str, path: &Path, e: std::io::Error) -> Failure {
+    Failure(format!(
+        "{what} {}: {} — gagal membaca/menulis file",
+        path.display(),
+        e.kind()
+    ))
+}
+
+type Out = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("berani: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("berani: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
+    let home = cli.home.as_ref().ok_or_else(|| {
+        fail(
+            "no home folder: pass --home DIR or set BERANI_HOME",
+            "folder data belum ditentukan",
+        )
+    })?;
+    let key = cli
+        .key_file
+        .clone()
+        .unwrap_or_else(|| home.join("device.key"));
+    Ok(Reporter::open(home, &KeyFile::new(key))?)
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Out {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+    Ok(())
+}
+
+fn run(cli: Cli) -> Out {
+    match &cli.cmd {
+        Cmd::Profile(p) => profile_cmd(&cli, p),
+        Cmd::Draft(d) => draft_cmd(&cli, d),
+        Cmd::Submit { id } => {
+            let r = open_reporter(&cli)?;
+            let report = r.submit(id)?;
+            println!(
+                "queued {} ({} sealed parts) — laporan siap dikirim",
+                report.id,
+                report.parts.len()
+            );
+            Ok(())
+        }
+        Cmd::Outbox { json } => {
+            let r = open_reporter(&cli)?;
+            let list = r.outbox().list()?;
+            if *json {
+                return print_json(&list);
+            }
+            print!("{}", show::outbox(&list));
+            Ok(())
+        }
+        Cmd::Areas {
+            district,
+            search,
+            regency,
+        } => areas(
+            &cli,
+            district.as_deref(),
+            search.as_deref(),
+            regency.as_deref(),
+        ),
+        Cmd::Choices => {
+            choices();
+            Ok(())
+        }
+        Cmd::Seal {
+            recipients,
+            input,
+            output,
+        } => {
+            let rs = recipients
+                .iter()
+                .map(|r| r.parse::<Recipient>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| fail("--recipient: not an age1… key", "kunci penerima tidak sah"))?;
+            let inp = File::open(input).map_err(|e| io_fail("cannot read", input, e))?;
+            let out = File::create(output).map_err(|e| io_fail("cannot write", output, e))?;
+            let (_, w) = age::seal(&rs, BufReader::new(inp), BufWriter::new(out))
+                .map_err(|e| Failure(format!("{e} — gagal mengenkripsi")))?;
+            w.into_inner()
+                .map_err(|e| io_fail("cannot write", output, e.into_error()))?
+                .sync_all()
+                .map_err(|e| io_fail("cannot write", output, e))?;
+            Ok(())
+        }
+        Cmd::Open {
+            identity,
+            input,
+            output,
+        } => {
+            let text =
+                fs::read_to_string(identity).map_err(|e| io_fail("cannot read", identity, e))?;
+            let ids = age::parse_identity_file(&text).map_err(|_| {
+                fail(
+                    "--identity: no valid AGE-SECRET-KEY-1… line",
+                    "kunci tidak sah",
+                )
+            })?;
+            let inp = File::open(input).map_err(|e| io_fail("cannot read", input, e))?;
+            // Write to a temporary name first, so a damaged file leaves no partial output.
+            let tmp = output.with_extension("partial");
+            let out = File::create(&tmp).map_err(|e| io_fail("cannot write", &tmp, e))?;
+            let mut w = BufWriter::new(out);
+            let res = age::open(&ids, BufReader::new(inp), &mut w).and_then(|_| Ok(w.flush()?));
+            drop(w);
+            if let Err(e) = res {
+                let _ = fs::remove_file(&tmp);
+                return Err(Failure(format!(
+                    "{}: {e} — file rusak atau bukan untuk kunci ini",
+                    input.display()
+                )));
+            }
+            fs::rename(&tmp, output).map_err(|e| io_fail("cannot write", output, e))?;
+            Ok(())
+        }
+    }
+}
+
+fn profile_cmd(cli: &Cli, cmd: &ProfileCmd) -> Out {
+    match cmd {
+        ProfileCmd::Import { file, trust } => {
+            let signed = fs::read(file).map_err(|e| io_fail("cannot read", file, e))?;
+            let trust = trust
+                .as_deref()
+                .map(str::parse::<ProfileKey>)
+                .transpose()
+                .map_err(CoreError::from)?;
+            let r = open_reporter(cli)?;
+            let p = r.import_profile(&signed, trust)?;
+            println!(
+                "installed profile v{} of {} — profil lembaga terpasang",
+                p.version, p.agency_name
+            );
+            Ok(())
+        }
+        ProfileCmd::Show { json } => {
+            let r = open_reporter(cli)?;
+            let p = r.profile()?.ok_or(CoreError::Profile(
+                berani_core::profile::ProfileError::NotInstalled,
+            ))?;
+            if *json {
+                return print_json(&p);
+            }
+            print!("{}", show::profile(&p));
+            if let Some(k) = r.trusted_profile_key()? {
+                println!("signing key: {k}");
+            }
+            Ok(())
+        }
+        ProfileCmd::Keygen { out } => {
+            let key = SigningKey::generate();
+            write_private(out, key.to_pem().as_bytes())?;
+            println!("{}", key.public());
+            Ok(())
+        }
+        ProfileCmd::Sign { key, input, output } => {
+            let pem = fs::read_to_string(key).map_err(|e| io_fail("cannot read", key, e))?;
+            let key = SigningKey::from_pem(&pem).map_err(CoreError::from)?;
+            let json = fs::read(input).map_err(|e| io_fail("cannot read", input, e))?;
+            let p: AgencyProfile = serde_json::from_slice(&json).map_err(|e| {
+                Failure(format!(
+                    "{}: not a profile: {e} — bukan profil",
+                    input.display()
+                ))
+            })?;
+            let signed = profile::sign(&p, &key);
+            fs::write(output, signed).map_err(|e| io_fail("cannot write", output, e))?;
+            Ok(())
+        }
+    }
+}
+
+fn write_private(path: &Path, data: &[u8]) -> Out {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| io_fail("cannot create", path, e))?;
+    f.write_all(data)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io_fail("cannot write", path, e))
+}
+
+fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
+    for v in fields.updates() {
+        r.update_draft(id, v)?;
+    }
+    for p in &fields.attach {
+        r.attach_file(id, p, false)?;
+    }
+    for p in &fields.voice_note {
+        r.attach_file(id, p, true)?;
+    }
+    Ok(())
+}
+
+fn clear_value(name: &str) -> Result<FieldValue, Failure> {
+    Ok(match name {
+        "category" => FieldValue::Category(None),
+        "victim_sex" => FieldValue::VictimSex(None),
+        "victim_age_band" => FieldValue::VictimAgeBand(None),
+        "reporter_role" => FieldValue::ReporterRole(None),
+        "incident_date" => FieldValue::IncidentDate(None),
+        "district" => FieldValue::District(None),
+        "village" => FieldValue::Village(None),
+        "location_detail" => FieldValue::LocationDetail(None),
+        "place_type" => FieldValue::PlaceType(None),
+        "perpetrator_relationship" => FieldValue::PerpetratorRelationship(None),
+        "description" => FieldValue::Description(None),
+        "contact_number" => FieldValue::Contact(None),
+        _ => {
+            return Err(fail(
+                "--clear: unknown field name",
+                "nama isian tidak dikenal",
+            ));
+        }
+    })
+}
+
+fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
+    let r = open_reporter(cli)?;
+    match cmd {
+        DraftCmd::New(fields) => {
+            let d = r.create_draft()?;
+            // Refused input must leave nothing behind, not a half-filled draft.
+            if let Err(e) = apply(&r, &d.id, fields) {
+                r.delete_draft(&d.id)?;
+                return Err(e);
+            }
+            println!("{}", d.id);
+            Ok(())
+        }
+        DraftCmd::Edit {
+            id,
+            fields,
+            clear,
+            remove_attachment,
+        } => {
+            r.draft(id)?;
+            for name in clear {
+                r.update_draft(id, clear_value(name)?)?;
+            }
+            for a in remove_attachment {
+                r.remove_attachment(id, a)?;
+            }
+            apply(&r, id, fields)?;
+            println!("{id}");
+            Ok(())
+        }
+        DraftCmd::Show { id, json } => {
+            let d = r.draft(id)?;
+            if *json {
+                return print_json(&d);
+            }
+            print!("{}", show::draft(&d));
+            Ok(())
+        }
+        DraftCmd::List { json } => {
+            let ds = r.drafts()?;
+            if *json {
+                return print_json(&ds);
+            }
+            for d in &ds {
+                println!("{}", show::draft_line(d));
+            }
+            Ok(())
+        }
+        DraftCmd::Delete { id } => {
+            r.delete_draft(id)?;
+            println!("deleted {id}");
+            Ok(())
+        }
+    }
+}
+
+fn areas(cli: &Cli, district: Option<&str>, search: Option<&str>, regency: Option<&str>) -> Out {
+    let regency = match (regency, &cli.home) {
+        (Some(r), _) => r.to_string(),
+        (None, Some(_)) => open_reporter(cli)?
+            .profile()?
+            .map_or("33.16".to_string(), |p| p.regency_code),
+        (None, None) => "33.16".to_string(),
+    };
+    let g = Gazetteer::for_regency(&regency).ok_or_else(|| {
+        fail(
+            "--regency: no map data for this regency",
+            "kabupaten tidak dikenal",
+        )
+    })?;
+    if let Some(q) = search {
+        for m in g.search(q) {
+            match &m.district {
+                Some(d) => println!("{}  {}  ({})", m.area.code, m.area.name, d.name),
+                None => println!("{}  {}  (kecamatan)", m.area.code, m.area.name),
+            }
+        }
+        return Ok(());
+    }
+    match district {
+        Some(d) => {
+            let vs = g
+                .villages(d)
+                .ok_or_else(|| fail("district: unknown code", "kode kecamatan tidak dikenal"))?;
+            for v in vs {
+                println!("{}  {}", v.code, v.name);
+            }
+        }
+        None => {
+            for d in g.districts() {
+                println!("{}  {}", d.code, d.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn choices() {
+    use berani_core::model::Choice;
+    fn list<T: Choice>(title: &str) {
+        println!("{title}:");
+        for v in T::ALL {
+            println!("  {:<16} {} / {}", v.key(), v.label_id(), v.label_en());
+        }
+    }
+    use berani_core::model::*;
+    println!("category:");
+    for c in Category::ALL {
+        println!("  {:<16} {} / {}", c.key(), c.label_id(), c.label_en());
+        println!("  {:<16} {}", "", c.description_id());
+        println!("  {:<16} {}", "", c.description_en());
+    }
+    list::<VictimSex>("victim");
+    list::<AgeBand>("age-band");
+    list::<ReporterRole>("role");
+    list::<PlaceType>("place");
+    list::<Relationship>("relationship");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_clear_name_is_a_field() {
+        for name in [
+            "category",
+            "victim_sex",
+            "victim_age_band",
+            "reporter_role",
+            "incident_date",
+            "district",
+            "village",
+            "location_detail",
+            "place_type",
+            "perpetrator_relationship",
+            "description",
+            "contact_number",
+        ] {
+            assert!(clear_value(name).is_ok(), "{name}");
+        }
+        assert!(clear_value("nonsense").is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! Plain-text views of drafts, the outbox and the profile, for a terminal.
+
+use berani_core::model::{Choice, Draft, IncidentDate};
+use berani_core::outbox::OutboxReport;
+use berani_core::profile::AgencyProfile;
+
+fn label<T: Choice>(v: Option<T>) -> String {
+    v.map_or("-".into(), |v| {
+        format!("{} ({} / {})", v.key(), v.label_id(), v.label_en())
+    })
+}
+
+/// A timestamp as RFC 3339.
+pub fn time(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// Human-readable size.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} KB", b as f64 / 1e3),
+        b => format!("{b} B"),
+    }
+}
+
+/// A draft, field by field.
+pub fn draft(d: &Draft) -> String {
+    let f = &d.fields;
+    let when = match &f.incident_date {
+        None => "-".to_string(),
+        Some(IncidentDate::Exact { date }) => date.clone(),
+        Some(IncidentDate::Approximate { from, to }) => format!("between {from} and {to}"),
+        Some(IncidentDate::Unknown) => "unknown".into(),
+    };
+    let mut out = format!(
+        "draft {}\ncreated: {}\nupdated: {}\n",
+        d.id,
+        time(d.created_at),
+        time(d.updated_at)
+    );
+    let lines = [
+        ("category", label(f.category)),
+        ("victim", label(f.victim_sex)),
+        ("age band", label(f.victim_age_band)),
+        ("reporter", label(f.reporter_role)),
+        (
+            "in danger now",
+            if f.in_danger_now { "YES" } else { "no" }.into(),
+        ),
+        ("date", when),
+        (
+            "district",
+            f.location.district.clone().unwrap_or("-".into()),
+        ),
+        ("village", f.location.village.clone().unwrap_or("-".into())),
+        (
+            "place detail",
+            f.location.detail.clone().unwrap_or("-".into()),
+        ),
+        ("place type", label(f.place_type)),
+        ("perpetrator", label(f.perpetrator_relationship)),
+        ("description", f.description.clone().unwrap_or("-".into())),
+        (
+            "contact",
+            f.contact.as_ref().map_or("anonymous".into(), |c| {
+                format!("{} {}", c.method.key(), c.number)
+            }),
+        ),
+    ];
+    for (k, v) in lines {
+        out.push_str(&format!("{k}: {v}\n"));
+    }
+    out.push_str(&format!("attachments: {}\n", d.attachments.len()));
+    for a in &d.attachments {
+        out.push_str(&format!(
+            "  {} {} {} {}\n",
+            a.id,
+            a.kind.key(),
+            a.mime,
+            size(a.size)
+        ));
+    }
+    out
+}
+
+/// One line per draft.
+pub fn draft_line(d: &Draft) -> String {
+    format!(
+        "{}  {}  {}  {} attachment(s)",
+        d.id,
+        time(d.updated_at),
+        d.fields.category.map_or("-", |c| c.key()),
+        d.attachments.len()
+    )
+}
+
+/// The outbox, with progress per part.
+pub fn outbox(reports: &[OutboxReport]) -> String {
+    if reports.is_empty() {
+        return "outbox is empty\n".into();
+    }
+    let mut out = String::new();
+    for r in reports {
+        out.push_str(&format!(
+            "{}  {}  {}%  queued {}\n",
+            r.id,
+            r.state.key(),
+            r.percent(),
+            time(r.queued_at)
+        ));
+        for p in &r.parts {
+            out.push_str(&format!(
+                "  part {} {:<10} {:>10}  sent {:>10}{}\n",
+                p.idx,
+                p.kind.key(),
+                size(p.size),
+                size(if p.done { p.size } else { p.sent }),
+                if p.done { "  done" } else { "" }
+            ));
+        }
+        if let Some(f) = r.failure {
+            out.push_str(&format!("  {} / {}\n", f.message_id(), f.message_en()));
+        }
+        if let Some(rc) = &r.receipt {
+            out.push_str(&format!("  receipt: {rc}\n"));
+        }
+    }
+    out
+}
+
+/// The profile's public facts.
+pub fn profile(p: &AgencyProfile) -> String {
+    let mut out = format!(
+        "agency: {}\nregency: {}\nversion: {}\nintake: {}\nexpires: {}\nmax attachment: {}\n",
+        p.agency_name,
+        p.regency_code,
+        p.version,
+        p.intake_url,
+        time(p.expires_at),
+        size(p.max_attachment_bytes)
+    );
+    for r in &p.recipients {
+        out.push_str(&format!("recipient: {r}\n"));
+    }
+    for h in &p.hotlines {
+        out.push_str(&format!("hotline: {} {}", h.name, h.number));
+        if let Some(w) = &h.whatsapp {
+            out.push_str(&format!(" (WhatsApp {w})"));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,416 @@
+//! The `berani` binary end to end: profile, drafts, submit, outbox, areas, and age interop
+//! with the reference `age` tool. Every error must be one line and a non-zero exit.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn p(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn home(&self) -> PathBuf {
+        self.p("home")
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berani"))
+            .arg("--home")
+            .arg(self.home())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+    /// Runs a command that must fail; returns its one-line error.
+    fn err(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let e = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+        assert!(e.starts_with("berani: "), "{e}");
+        e
+    }
+
+    /// An agency (age identity, signing key, signed profile) and the profile installed.
+    fn with_profile(&self) -> String {
+        assert!(
+            Command::new("age-keygen")
+                .arg("-o")
+                .arg(self.p("agency.key"))
+                .output()
+                .expect("the reference age tool is needed: apt-get install age")
+                .status
+                .success()
+        );
+        let pubkey = self.ok(&["profile", "keygen", self.p("sign.pem").to_str().unwrap()]);
+        let recipient = String::from_utf8(
+            Command::new("age-keygen")
+                .arg("-y")
+                .arg(self.p("agency.key"))
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let fmt = &time::format_description::well_known::Rfc3339;
+        let profile = serde_json::json!({
+            "schema_version": 1, "version": 1,
+            "agency_name": "Dinsos P3A Kabupaten Blora", "regency_code": "33.16",
+            "intake_url": "http://127.0.0.1:9",
+            "recipients": [recipient.trim()],
+            "hotlines": [{"name": "Dinsos P3A Blora", "number": "0296531234"}],
+            "max_attachment_bytes": 20_000_000,
+            "issued_at": now.format(fmt).unwrap(),
+            "expires_at": (now + time::Duration::days(30)).format(fmt).unwrap(),
+        });
+        fs::write(self.p("profile.json"), profile.to_string()).unwrap();
+        self.ok(&[
+            "profile",
+            "sign",
+            "--key",
+            self.p("sign.pem").to_str().unwrap(),
+            self.p("profile.json").to_str().unwrap(),
+            self.p("profile.jws").to_str().unwrap(),
+        ]);
+        self.ok(&[
+            "profile",
+            "import",
+            self.p("profile.jws").to_str().unwrap(),
+            "--trust",
+            pubkey.trim(),
+        ]);
+        pubkey.trim().to_string()
+    }
+
+    fn age_decrypt(&self, file: &Path) -> Vec<u8> {
+        let o = Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(self.p("agency.key"))
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "age -d: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    }
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../core/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn report_from_draft_to_outbox() {
+    let e = Env::new();
+    e.with_profile();
+    assert!(
+        e.ok(&["profile", "show"])
+            .contains("agency: Dinsos P3A Kabupaten Blora")
+    );
+    let id = e
+        .ok(&[
+            "draft",
+            "new",
+            "--category",
+            "neglect",
+            "--text",
+            "Anak ditinggal sendirian",
+            "--district",
+            "33.16.09",
+            "--in-danger",
+            "--attach",
+            &fixture("photo.jpg"),
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 32);
+    e.ok(&[
+        "draft",
+        "edit",
+        &id,
+        "--victim",
+        "boy",
+        "--age-band",
+        "0-5",
+        "--date",
+        "2026-11-01",
+    ]);
+    let shown = e.ok(&["draft", "show", &id]);
+    assert!(
+        shown.contains("category: neglect (Penelantaran / Neglect)"),
+        "{shown}"
+    );
+    assert!(shown.contains("in danger now: YES"));
+    assert!(shown.contains("date: 2026-11-01"));
+    assert!(shown.contains("image/jpeg"));
+    assert!(e.ok(&["draft", "list"]).contains(&id));
+
+    e.ok(&["submit", &id]);
+    let outbox: serde_json::Value = serde_json::from_str(&e.ok(&["outbox", "--json"])).unwrap();
+    assert_eq!(outbox[0]["id"], id.as_str());
+    assert_eq!(outbox[0]["state"], "queued");
+    assert_eq!(outbox[0]["parts"].as_array().unwrap().len(), 2);
+    assert!(e.ok(&["outbox"]).contains("queued"));
+    assert!(e.ok(&["draft", "list"]).trim().is_empty());
+
+    // The agency opens the parts with the stock age tool.
+    let doc = e.age_decrypt(&e.home().join(format!("outbox/{id}/0.age")));
+    let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    assert_eq!(doc["category"], "neglect");
+    assert_eq!(doc["victim_sex"], "boy");
+    let photo = e.age_decrypt(&e.home().join(format!("outbox/{id}/1.age")));
+    assert_eq!(photo, fs::read(fixture("photo.jpg")).unwrap());
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_changes_nothing() {
+    let e = Env::new();
+    e.with_profile();
+    let id = e.ok(&["draft", "new", "--text", "isi"]).trim().to_string();
+    let before = e.ok(&["draft", "show", &id, "--json"]);
+
+    let err = e.err(&["draft", "edit", &id, "--district", "33.16.99"]);
+    assert!(
+        err.contains("district") && err.contains("Kecamatan"),
+        "{err}"
+    );
+    let err = e.err(&[
+        "draft",
+        "edit",
+        &id,
+        "--district",
+        "33.16.05",
+        "--village",
+        "33.16.01.2001",
+    ]);
+    assert!(err.contains("not in the chosen district"), "{err}");
+    let err = e.err(&["draft", "edit", &id, "--attach", "/no/such/file.jpg"]);
+    assert!(
+        err.contains("attachment") && err.contains("Lampiran"),
+        "{err}"
+    );
+    let err = e.err(&["draft", "edit", &id, "--category", "bogus"]);
+    assert!(err.contains("physical"), "{err}");
+    let err = e.err(&["submit", &id]);
+    assert!(err.contains("category") && err.contains("wajib"), "{err}");
+    e.err(&["draft", "show", "nope"]);
+    // The failed edits left only the valid district change from the village attempt.
+    let after: serde_json::Value =
+        serde_json::from_str(&e.ok(&["draft", "show", &id, "--json"])).unwrap();
+    let before: serde_json::Value = serde_json::from_str(&before).unwrap();
+    assert_eq!(after["description"], before["description"]);
+    assert_eq!(after["location"]["village"], serde_json::Value::Null);
+    assert_eq!(after["attachments"], before["attachments"]);
+
+    // A new draft with a bad field is not left behind half-made.
+    let n = e.ok(&["draft", "list"]).lines().count();
+    e.err(&["draft", "new", "--text", "x", "--district", "99.99.99"]);
+    assert_eq!(e.ok(&["draft", "list"]).lines().count(), n);
+
+    // A corrupt profile file and a missing home.
+    fs::write(e.p("bad.jws"), "{}").unwrap();
+    let err = e.err(&["profile", "import", e.p("bad.jws").to_str().unwrap()]);
+    assert!(err.contains("malformed"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_berani"))
+        .args(["outbox"])
+        .env_remove("BERANI_HOME")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--home"));
+}
+
+#[test]
+fn areas_list_and_search() {
+    let e = Env::new();
+    let d = e.ok(&["areas"]);
+    assert_eq!(d.lines().count(), 16);
+    assert!(d.contains("33.16.05  Cepu"));
+    let v = e.ok(&["areas", "33.16.05"]);
+    assert!(v.lines().all(|l| l.starts_with("33.16.05.")), "{v}");
+    let s = e.ok(&["areas", "--search", "CÉPU"]);
+    assert!(s.contains("33.16.05  Cepu  (kecamatan)"), "{s}");
+    e.err(&["areas", "33.16.99"]);
+}
+
+#[test]
+fn seal_and_open_interoperate_with_the_reference_age_tool() {
+    let e = Env::new();
+    assert!(
+        Command::new("age-keygen")
+            .arg("-o")
+            .arg(e.p("k.txt"))
+            .output()
+            .expect("the reference age tool is needed: apt-get install age")
+            .status
+            .success()
+    );
+    let rcpt = String::from_utf8(
+        Command::new("age-keygen")
+            .arg("-y")
+            .arg(e.p("k.txt"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    fs::write(e.p("plain"), &data).unwrap();
+
+    // berani seal → age -d
+    e.ok(&[
+        "seal",
+        "-r",
+        rcpt.trim(),
+        e.p("plain").to_str().unwrap(),
+        e.p("c.age").to_str().unwrap(),
+    ]);
+    let o = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(e.p("k.txt"))
+        .arg(e.p("c.age"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, data);
+
+    // age -r → berani open
+    let o = Command::new("age")
+        .args(["-r", rcpt.trim(), "-o"])
+        .arg(e.p("d.age"))
+        .arg(e.p("plain"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    e.ok(&[
+        "open",
+        "-i",
+        e.p("k.txt").to_str().unwrap(),
+        e.p("d.age").to_str().unwrap(),
+        e.p("out").to_str().unwrap(),
+    ]);
+    assert_eq!(fs::read(e.p("out")).unwrap(), data);
+
+    // A truncated file is refused and leaves no output behind.
+    let c = fs::read(e.p("d.age")).unwrap();
+    fs::write(e.p("t.age"), &c[..c.len() - 100]).unwrap();
+    let err = e.err(&[
+        "open",
+        "-i",
+        e.p("k.txt").to_str().unwrap(),
+        e.p("t.age").to_str().unwrap(),
+        e.p("out2").to_str().unwrap(),
+    ]);
+    assert!(err.contains("corrupted or truncated"), "{err}");
+    assert!(!e.p("out2").exists() && !e.p("out2.partial").exists());
+}
+
+/// kill -9 at random moments of `submit`: a report is always either still a draft or fully
+/// queued with every part, never both, never neither.
+#[test]
+fn submit_survives_kill_9_at_any_moment() {
+    let e = Env::new();
+    e.with_profile();
+    // A 3 MB attachment makes sealing long enough for kills to land inside it.
+    let big = e.p("video.mp4");
+    let mut mp4 = vec![
+        0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm',
+    ];
+    mp4.extend_from_slice(&[0, 0, 0, 0, b'i', b's', b'o', b'm', b'm', b'p', b'4', b'1']);
+    mp4.extend((0..3_000_000u32).map(|i| (i % 249) as u8));
+    fs::write(&big, &mp4).unwrap();
+    let new_draft = || {
+        e.ok(&[
+            "draft",
+            "new",
+            "--category",
+            "other",
+            "--text",
+            "x",
+            "--district",
+            "33.16.01",
+            "--attach",
+            big.to_str().unwrap(),
+        ])
+        .trim()
+        .to_string()
+    };
+    // Measure one whole submit, then kill at moments spread over 1.5 times that.
+    let calibration = new_draft();
+    let start = std::time::Instant::now();
+    e.ok(&["submit", &calibration]);
+    let span_us = (start.elapsed().as_micros() as u64 * 3 / 2).max(1);
+    let mut outcomes = [0usize; 2];
+    for round in 0..20u64 {
+        let id = new_draft();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_berani"))
+            .arg("--home")
+            .arg(e.home())
+            .args(["submit", &id])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let r = u64::from_le_bytes(berani_core::crypto::random::<8>());
+        std::thread::sleep(std::time::Duration::from_micros(r % span_us));
+        let _ = child.kill();
+        child.wait().unwrap();
+
+        let is_draft = e.run(&["draft", "show", &id]).status.success();
+        let outbox: serde_json::Value = serde_json::from_str(&e.ok(&["outbox", "--json"])).unwrap();
+        let queued = outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id.as_str());
+        assert!(
+            is_draft != queued.is_some(),
+            "round {round}: draft={is_draft} queued={}",
+            queued.is_some()
+        );
+        if let Some(q) = queued {
+            for p in q["parts"].as_array().unwrap() {
+                let f = e.home().join(format!("outbox/{id}/{}.age", p["idx"]));
+                assert_eq!(fs::metadata(&f).unwrap().len(), p["size"].as_u64().unwrap());
+            }
+            let doc = e.age_decrypt(&e.home().join(format!("outbox/{id}/1.age")));
+            assert_eq!(doc, mp4, "round {round}: sealed video opens whole");
+            outcomes[1] += 1;
+        } else {
+            outcomes[0] += 1;
+            // The interrupted draft still submits.
+            e.ok(&["submit", &id]);
+        }
+    }
+    println!(
+        "kill -9 during submit: {} left as draft, {} queued",
+        outcomes[0], outcomes[1]
+    );
+    // Kills landed both before and after the commit, so both outcomes were checked.
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}
