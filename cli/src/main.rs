@@ -46,7 +46,7 @@ enum Cmd {
     Profile(ProfileCmd),
     /// Drafts.
     #[command(subcommand)]
-    Draft(DraftCmd),
+    Draft(Box<DraftCmd>),
     /// Seal a draft and queue it for delivery.
     Submit {
         /// The draft id.

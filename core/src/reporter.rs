@@ -172,14 +172,14 @@ impl Reporter {
             (None, None) => return Err(ProfileError::NoTrustedKey.into()),
         };
         let offered = profile::verify(signed, &key, OffsetDateTime::now_utc())?;
-        if let Some(installed) = self.profile_unchecked()? {
-            if offered.version < installed.version {
-                return Err(ProfileError::Older {
-                    offered: offered.version,
-                    installed: installed.version,
-                }
-                .into());
+        if let Some(installed) = self.profile_unchecked()?
+            && offered.version < installed.version
+        {
+            return Err(ProfileError::Older {
+                offered: offered.version,
+                installed: installed.version,
             }
+            .into());
         }
         self.store.write(|tx| {
             set_meta(tx, "profile_key", &key.0)?;

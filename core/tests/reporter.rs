@@ -17,7 +17,12 @@ use common::*;
 fn open_part(h: &Home, report: &str, idx: u32) -> Vec<u8> {
     let sealed = fs::read(h.data().join(format!("outbox/{report}/{idx}.age"))).unwrap();
     let mut out = Vec::new();
-    age::open(&[h.agency.identity.clone()], &sealed[..], &mut out).unwrap();
+    age::open(
+        std::slice::from_ref(&h.agency.identity),
+        &sealed[..],
+        &mut out,
+    )
+    .unwrap();
     out
 }
 
@@ -53,7 +58,10 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
         r.update_draft(&id, v).unwrap();
     }
     let photo = r.attach_file(&id, &fixture("photo.jpg"), false).unwrap();
-    assert_eq!((photo.kind, photo.mime.as_str()), (AttachmentKind::Photo, "image/jpeg"));
+    assert_eq!(
+        (photo.kind, photo.mime.as_str()),
+        (AttachmentKind::Photo, "image/jpeg")
+    );
     let voice = wav(h.path(), 1, "");
     let note = r.attach_file(&id, &voice, true).unwrap();
     assert_eq!(note.kind, AttachmentKind::Audio);
@@ -62,7 +70,10 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     drop(r);
     let r = h.open();
     let saved = r.draft(&id).unwrap();
-    assert_eq!(saved.fields.location.village.as_deref(), Some("33.16.05.2001"));
+    assert_eq!(
+        saved.fields.location.village.as_deref(),
+        Some("33.16.05.2001")
+    );
     assert_eq!(saved.attachments.len(), 2);
 
     let report = r.submit(&id).unwrap();
@@ -70,8 +81,17 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     assert_eq!(report.parts.len(), 3);
     assert_eq!(report.parts[0].kind, PartKind::Report);
     assert_eq!(report.category, Some(Category::Sexual));
-    assert!(matches!(r.draft(&id), Err(CoreError::NotFound(_))), "draft is gone");
-    assert!(fs::read_dir(h.data().join("files")).unwrap().next().is_none(), "files gone");
+    assert!(
+        matches!(r.draft(&id), Err(CoreError::NotFound(_))),
+        "draft is gone"
+    );
+    assert!(
+        fs::read_dir(h.data().join("files"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "files gone"
+    );
 
     let doc = ReportDocument::from_json(&open_part(&h, &id, 0)).unwrap();
     assert_eq!(doc.report_id, id);
@@ -83,13 +103,19 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     let original = fs::read(fixture("photo.jpg")).unwrap();
     let opened = open_part(&h, &id, 1);
     assert_eq!(opened, original);
-    assert_eq!(doc.attachments[0].sha256, berani_core::crypto::hex(&berani_core::crypto::sha256(&original)));
+    assert_eq!(
+        doc.attachments[0].sha256,
+        berani_core::crypto::hex(&berani_core::crypto::sha256(&original))
+    );
     assert_eq!(open_part(&h, &id, 2), fs::read(&voice).unwrap());
     // The outbox records the ciphertext hash of each part, as the server will check it.
     for p in &report.parts {
         let bytes = fs::read(h.data().join(format!("outbox/{id}/{}.age", p.idx))).unwrap();
         assert_eq!(p.size, bytes.len() as u64);
-        assert_eq!(p.sha256, berani_core::crypto::hex(&berani_core::crypto::sha256(&bytes)));
+        assert_eq!(
+            p.sha256,
+            berani_core::crypto::hex(&berani_core::crypto::sha256(&bytes))
+        );
     }
 
     // Submitting again (a retry) gives the same queued report, not a second one.
@@ -108,10 +134,16 @@ fn no_plaintext_reaches_the_data_folder() {
         .unwrap();
     r.update_draft(&d.id, FieldValue::District(Some("33.16.01".into())))
         .unwrap();
-    r.update_draft(&d.id, FieldValue::Description(Some(format!("cerita {marker} akhir"))))
-        .unwrap();
-    r.update_draft(&d.id, FieldValue::LocationDetail(Some(format!("dekat {marker}"))))
-        .unwrap();
+    r.update_draft(
+        &d.id,
+        FieldValue::Description(Some(format!("cerita {marker} akhir"))),
+    )
+    .unwrap();
+    r.update_draft(
+        &d.id,
+        FieldValue::LocationDetail(Some(format!("dekat {marker}"))),
+    )
+    .unwrap();
     r.update_draft(
         &d.id,
         FieldValue::Contact(Some(Contact {
@@ -136,7 +168,11 @@ fn no_plaintext_reaches_the_data_folder() {
     // Still readable by the agency, so the test is not passing vacuously.
     let doc = open_part(&h, &d.id, 0);
     assert!(String::from_utf8_lossy(&doc).contains(marker));
-    assert!(open_part(&h, &d.id, 1).windows(file_marker.len()).any(|w| w == file_marker.as_bytes()));
+    assert!(
+        open_part(&h, &d.id, 1)
+            .windows(file_marker.len())
+            .any(|w| w == file_marker.as_bytes())
+    );
 }
 
 #[test]
@@ -176,11 +212,15 @@ fn outbox_transitions_follow_the_states() {
     let id = ready_draft(&r, "teks");
     r.submit(&id).unwrap();
     let ob = r.outbox();
-    ob.record_progress(&id, 0, "http://x/uploads/1", 10).unwrap();
+    ob.record_progress(&id, 0, "http://x/uploads/1", 10)
+        .unwrap();
     let rep = ob.get(&id).unwrap().unwrap();
     assert_eq!(rep.state, ReportState::Sending);
     assert_eq!(rep.parts[0].sent, 10);
-    assert!(matches!(ob.mark_delivered(&id, b"{}"), Err(CoreError::WrongState(_))));
+    assert!(matches!(
+        ob.mark_delivered(&id, b"{}"),
+        Err(CoreError::WrongState(_))
+    ));
     ob.mark_part_done(&id, 0).unwrap();
     assert!(ob.pending_parts().unwrap().is_empty());
     ob.mark_delivered(&id, b"{\"receipt\":1}").unwrap();
@@ -188,14 +228,24 @@ fn outbox_transitions_follow_the_states() {
     assert_eq!(rep.state, ReportState::Delivered);
     assert_eq!(rep.percent(), 100);
     assert_eq!(rep.receipt.as_deref(), Some("{\"receipt\":1}"));
-    assert!(matches!(ob.mark_failed(&id, FailureReason::RejectedByServer), Err(CoreError::WrongState(_))));
+    assert!(matches!(
+        ob.mark_failed(&id, FailureReason::RejectedByServer),
+        Err(CoreError::WrongState(_))
+    ));
 
     let other = ready_draft(&r, "teks lain");
     r.submit(&other).unwrap();
-    ob.mark_failed(&other, FailureReason::ProfileExpired).unwrap();
+    ob.mark_failed(&other, FailureReason::ProfileExpired)
+        .unwrap();
     let rep = ob.get(&other).unwrap().unwrap();
-    assert_eq!((rep.state, rep.failure), (ReportState::Failed, Some(FailureReason::ProfileExpired)));
-    assert!(ob.pending_parts().unwrap().is_empty(), "failed reports are not sent");
+    assert_eq!(
+        (rep.state, rep.failure),
+        (ReportState::Failed, Some(FailureReason::ProfileExpired))
+    );
+    assert!(
+        ob.pending_parts().unwrap().is_empty(),
+        "failed reports are not sent"
+    );
 }
 
 #[test]
@@ -243,7 +293,10 @@ fn bad_attachments_are_refused_and_leave_the_draft_intact() {
         (exe.as_path(), Reason::UnsupportedType),
         (empty.as_path(), Reason::Empty),
         (big.as_path(), Reason::TooLarge),
-        (h.path().join("missing.jpg").leak() as &std::path::Path, Reason::Unreadable),
+        (
+            h.path().join("missing.jpg").leak() as &std::path::Path,
+            Reason::Unreadable,
+        ),
         (h.path(), Reason::Unreadable),
     ];
     for (path, reason) in cases {
@@ -255,7 +308,10 @@ fn bad_attachments_are_refused_and_leave_the_draft_intact() {
         }
     }
     assert_eq!(r.draft(&id).unwrap(), before);
-    assert_eq!(fs::read_dir(h.data().join("files")).unwrap().count(), files_before);
+    assert_eq!(
+        fs::read_dir(h.data().join("files")).unwrap().count(),
+        files_before
+    );
 }
 
 #[test]
@@ -268,7 +324,10 @@ fn a_wrong_device_key_is_refused_and_data_stays() {
         berani_core::Reporter::open(&h.data(), &other),
         Err(CoreError::WrongDeviceKey)
     ));
-    assert_eq!(h.open().draft(&id).unwrap().fields.description.as_deref(), Some("teks"));
+    assert_eq!(
+        h.open().draft(&id).unwrap().fields.description.as_deref(),
+        Some("teks")
+    );
 }
 
 #[test]
@@ -282,7 +341,10 @@ fn a_corrupt_or_newer_database_is_refused_untouched() {
     c.pragma_update(None, "user_version", 99).unwrap();
     drop(c);
     match berani_core::Reporter::open(&h.data(), &h.key_file()) {
-        Err(CoreError::NewerSchema { found: 99, supported: 1 }) => {}
+        Err(CoreError::NewerSchema {
+            found: 99,
+            supported: 1,
+        }) => {}
         Err(e) => panic!("expected NewerSchema, got {e:?}"),
         Ok(_) => panic!("expected NewerSchema, got Ok"),
     }
@@ -327,13 +389,18 @@ fn profiles_that_are_tampered_expired_older_or_foreign_are_refused() {
     }
     // A different key than the pinned one is refused even when offered explicitly.
     let err = r
-        .import_profile(&foreign.signed(&foreign.profile(9)), Some(foreign.signing.public()))
+        .import_profile(
+            &foreign.signed(&foreign.profile(9)),
+            Some(foreign.signing.public()),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("different"), "{err}");
 
     let v3 = h.agency.profile(3);
     r.import_profile(&h.agency.signed(&v3), None).unwrap();
-    let err = r.import_profile(&h.agency.signed(&h.agency.profile(2)), None).unwrap_err();
+    let err = r
+        .import_profile(&h.agency.signed(&h.agency.profile(2)), None)
+        .unwrap_err();
     assert!(err.to_string().contains("older"), "{err}");
     assert_eq!(r.profile().unwrap().unwrap().version, 3);
     assert_ne!(installed.version, 3);
@@ -355,7 +422,12 @@ fn an_expired_profile_stops_submit_and_keeps_the_draft() {
     let err = r.submit(&id).unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");
     assert!(r.draft(&id).is_ok());
-    assert!(fs::read_dir(h.data().join("outbox")).unwrap().next().is_none());
+    assert!(
+        fs::read_dir(h.data().join("outbox"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
 }
 
 #[test]
@@ -387,7 +459,10 @@ fn deleting_drafts_and_attachments_removes_their_files() {
     let d = r.remove_attachment(&id, &a.id).unwrap();
     assert_eq!(d.attachments, vec![b]);
     assert_eq!(fs::read_dir(h.data().join("files")).unwrap().count(), 1);
-    assert!(matches!(r.remove_attachment(&id, &a.id), Err(CoreError::NotFound(_))));
+    assert!(matches!(
+        r.remove_attachment(&id, &a.id),
+        Err(CoreError::NotFound(_))
+    ));
     r.delete_draft(&id).unwrap();
     assert_eq!(fs::read_dir(h.data().join("files")).unwrap().count(), 0);
     assert!(r.drafts().unwrap().is_empty());

@@ -188,7 +188,7 @@ fn remove_unlisted(dir: &Path, keep: &[String]) -> Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if keep.iter().any(|k| *k == name) {
+        if keep.contains(&name) {
             continue;
         }
         if entry.file_type()?.is_dir() {
