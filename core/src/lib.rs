@@ -10,9 +10,11 @@ pub mod attach;
 pub mod crypto;
 pub mod error;
 pub mod gazetteer;
+pub mod jws;
 pub mod model;
 pub mod outbox;
 pub mod profile;
+pub mod protocol;
 pub mod reporter;
 pub mod store;
 

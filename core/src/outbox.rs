@@ -331,6 +331,36 @@ impl Outbox<'_> {
         })
     }
 
+    /// The report's client token, created and kept (sealed) on first use.
+    pub fn client_token(&self, report_id: &str) -> Result<String> {
+        let aad = format!("reports-token:{report_id}");
+        self.store.write(|tx| {
+            let sealed: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT token FROM reports WHERE id = ?1",
+                    [report_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(CoreError::NotFound("report"))?;
+            if let Some(sealed) = sealed {
+                let pt = self
+                    .store
+                    .records()
+                    .open(aad.as_bytes(), &sealed)
+                    .ok_or(CoreError::RecordCorrupt)?;
+                return String::from_utf8(pt.to_vec()).map_err(|_| CoreError::RecordCorrupt);
+            }
+            let token = crate::protocol::new_token();
+            let sealed = self.store.records().seal(aad.as_bytes(), token.as_bytes());
+            tx.execute(
+                "UPDATE reports SET token = ?2 WHERE id = ?1",
+                params![report_id, sealed],
+            )?;
+            Ok(token)
+        })
+    }
+
     /// Records the server's upload URL and confirmed offset of a part; the report becomes
     /// `sending`. Callers save progress at most about once a second.
     pub fn record_progress(

@@ -5,14 +5,12 @@
 //! profile-signing key; a hostile server cannot swap in its own recipient keys, roll the
 //! profile back to an older version, or keep serving an expired one.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::age::Recipient;
 use crate::gazetteer::Gazetteer;
+use crate::jws::{self, JwsError};
 
 /// The JWS `typ` of a Berani profile.
 const TYP: &str = "berani-profile+json";
@@ -61,6 +59,9 @@ pub struct AgencyProfile {
     /// After this the profile is refused, and reports are not sealed under it.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The key the intake server signs delivery receipts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_key: Option<ProfileKey>,
     /// Where the app can be downloaded, for sharing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
@@ -120,117 +121,24 @@ impl ProfileError {
     }
 }
 
-/// The public half of a profile-signing key: base64url of the raw Ed25519 key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProfileKey(pub [u8; 32]);
+/// The public half of a profile-signing key.
+pub type ProfileKey = crate::jws::PublicKey;
+/// A profile-signing key pair.
+pub type SigningKey = crate::jws::SigningKey;
 
-impl std::str::FromStr for ProfileKey {
-    type Err = ProfileError;
-    /// Parses the base64url form, optionally prefixed with `ed25519:`.
-    fn from_str(s: &str) -> Result<Self, ProfileError> {
-        let s = s.trim();
-        let s = s.strip_prefix("ed25519:").unwrap_or(s);
-        let bytes = URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| ProfileError::BadKey)?;
-        Ok(ProfileKey(
-            bytes.try_into().map_err(|_| ProfileError::BadKey)?,
-        ))
-    }
-}
-
-impl std::fmt::Display for ProfileKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ed25519:{}", URL_SAFE_NO_PAD.encode(self.0))
-    }
-}
-
-/// A profile-signing key pair, kept as PKCS#8 (PEM `PRIVATE KEY`).
-pub struct SigningKey(Ed25519KeyPair, zeroize::Zeroizing<Vec<u8>>);
-
-const PEM_BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
-const PEM_END: &str = "-----END PRIVATE KEY-----";
-
-impl SigningKey {
-    /// A fresh key.
-    pub fn generate() -> Self {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("key generation");
-        Self::from_pkcs8(pkcs8.as_ref()).expect("fresh key parses")
-    }
-
-    /// A key from PKCS#8 v1 or v2 DER.
-    pub fn from_pkcs8(der: &[u8]) -> Result<Self, ProfileError> {
-        let pair =
-            Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(|_| ProfileError::BadKey)?;
-        Ok(Self(pair, zeroize::Zeroizing::new(der.to_vec())))
-    }
-
-    /// A key from its PEM text.
-    pub fn from_pem(pem: &str) -> Result<Self, ProfileError> {
-        let body: String = pem
-            .trim()
-            .strip_prefix(PEM_BEGIN)
-            .and_then(|s| s.strip_suffix(PEM_END))
-            .ok_or(ProfileError::BadKey)?
-            .split_whitespace()
-            .collect();
-        let der = zeroize::Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map_err(|_| ProfileError::BadKey)?,
-        );
-        Self::from_pkcs8(&der)
-    }
-
-    /// The PEM text, for storing the key.
-    pub fn to_pem(&self) -> zeroize::Zeroizing<String> {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.1);
-        let mut out = format!("{PEM_BEGIN}\n");
-        for line in b64.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).expect("base64 is ascii"));
-            out.push('\n');
+impl From<JwsError> for ProfileError {
+    fn from(e: JwsError) -> Self {
+        match e {
+            JwsError::Malformed => ProfileError::Malformed("not a signed profile"),
+            JwsError::BadSignature => ProfileError::BadSignature,
+            JwsError::BadKey => ProfileError::BadKey,
         }
-        out.push_str(PEM_END);
-        out.push('\n');
-        zeroize::Zeroizing::new(out)
     }
-
-    /// The public key.
-    pub fn public(&self) -> ProfileKey {
-        ProfileKey(self.0.public_key().as_ref().try_into().expect("32 bytes"))
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Jws {
-    protected: String,
-    payload: String,
-    signature: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct JwsHeader {
-    alg: String,
-    #[serde(default)]
-    typ: Option<String>,
 }
 
 /// Signs `profile`, returning the flattened JWS JSON.
 pub fn sign(profile: &AgencyProfile, key: &SigningKey) -> Vec<u8> {
-    let header = JwsHeader {
-        alg: "EdDSA".into(),
-        typ: Some(TYP.into()),
-    };
-    let protected = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("header"));
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(profile).expect("profile"));
-    let sig = key.0.sign(format!("{protected}.{payload}").as_bytes());
-    let jws = Jws {
-        protected,
-        payload,
-        signature: URL_SAFE_NO_PAD.encode(sig.as_ref()),
-    };
-    serde_json::to_vec_pretty(&jws).expect("jws")
+    jws::sign(TYP, &serde_json::to_vec(profile).expect("profile"), key)
 }
 
 /// Checks a signed profile against the trusted key and the time `now`, and returns it.
@@ -239,29 +147,8 @@ pub fn verify(
     trusted: &ProfileKey,
     now: OffsetDateTime,
 ) -> Result<AgencyProfile, ProfileError> {
-    let jws: Jws = serde_json::from_slice(signed)
-        .map_err(|_| ProfileError::Malformed("not a signed profile"))?;
-    let header = URL_SAFE_NO_PAD
-        .decode(&jws.protected)
-        .ok()
-        .and_then(|h| serde_json::from_slice::<JwsHeader>(&h).ok())
-        .ok_or(ProfileError::Malformed("signature header"))?;
-    if header.alg != "EdDSA" {
-        return Err(ProfileError::Malformed("signature algorithm must be EdDSA"));
-    }
-    let sig = URL_SAFE_NO_PAD
-        .decode(&jws.signature)
-        .map_err(|_| ProfileError::BadSignature)?;
-    UnparsedPublicKey::new(&ED25519, trusted.0)
-        .verify(
-            format!("{}.{}", jws.protected, jws.payload).as_bytes(),
-            &sig,
-        )
-        .map_err(|_| ProfileError::BadSignature)?;
+    let payload = jws::verify(TYP, signed, trusted)?;
     // Only signed bytes are parsed from here on.
-    let payload = URL_SAFE_NO_PAD
-        .decode(&jws.payload)
-        .map_err(|_| ProfileError::Malformed("payload encoding"))?;
     let p: AgencyProfile =
         serde_json::from_slice(&payload).map_err(|_| ProfileError::Malformed("profile fields"))?;
     check(&p)?;
@@ -332,6 +219,7 @@ pub(crate) mod tests {
             max_attachment_bytes: 50_000_000,
             issued_at: now,
             expires_at: now + Duration::days(30),
+            receipt_key: None,
             download_url: None,
         }
     }
@@ -362,10 +250,13 @@ pub(crate) mod tests {
         );
 
         // Swap in another recipient while keeping the old signature.
-        let mut jws: Jws = serde_json::from_slice(&signed).unwrap();
+        use base64::Engine;
+        let mut jws: serde_json::Value = serde_json::from_slice(&signed).unwrap();
         let mut evil = p.clone();
         evil.recipients = vec![Identity::generate().to_public().to_string()];
-        jws.payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&evil).unwrap());
+        jws["payload"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&evil).unwrap())
+            .into();
         let tampered = serde_json::to_vec(&jws).unwrap();
         assert_eq!(
             verify(&tampered, &key.public(), now),

@@ -148,7 +148,7 @@ impl Reporter {
     /// The profile-signing key this home trusts, if one is pinned.
     pub fn trusted_profile_key(&self) -> Result<Option<ProfileKey>> {
         match self.store.meta("profile_key")? {
-            Some(k) => Ok(Some(ProfileKey(
+            Some(k) => Ok(Some(crate::jws::PublicKey(
                 k.try_into().map_err(|_| CoreError::RecordCorrupt)?,
             ))),
             None => Ok(None),

@@ -343,7 +343,7 @@ fn a_corrupt_or_newer_database_is_refused_untouched() {
     match berani_core::Reporter::open(&h.data(), &h.key_file()) {
         Err(CoreError::NewerSchema {
             found: 99,
-            supported: 1,
+            supported: 2,
         }) => {}
         Err(e) => panic!("expected NewerSchema, got {e:?}"),
         Ok(_) => panic!("expected NewerSchema, got Ok"),
@@ -472,4 +472,42 @@ fn deleting_drafts_and_attachments_removes_their_files() {
 fn base64_url(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+#[test]
+fn each_report_has_one_stable_client_token() {
+    let (h, r) = home();
+    let a = ready_draft(&r, "a");
+    let b = ready_draft(&r, "b");
+    r.submit(&a).unwrap();
+    r.submit(&b).unwrap();
+    let ta = r.outbox().client_token(&a).unwrap();
+    assert_eq!(r.outbox().client_token(&a).unwrap(), ta);
+    assert_ne!(r.outbox().client_token(&b).unwrap(), ta);
+    drop(r);
+    assert_eq!(
+        h.open().outbox().client_token(&a).unwrap(),
+        ta,
+        "kept across reopen"
+    );
+    assert!(
+        files_containing(&h.data(), ta.as_bytes()).is_empty(),
+        "stored sealed"
+    );
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_in_place() {
+    let (h, r) = home();
+    let id = ready_draft(&r, "teks lama");
+    r.submit(&id).unwrap();
+    drop(r);
+    // Take the file back to what version 1 wrote.
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    c.execute_batch("ALTER TABLE reports DROP COLUMN token; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(c);
+    let r = h.open();
+    assert_eq!(r.outbox().list().unwrap().len(), 1);
+    assert_eq!(r.outbox().client_token(&id).unwrap().len(), 43);
 }

@@ -6,7 +6,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this build writes. Stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -60,11 +60,17 @@ CREATE TABLE parts (
 ) STRICT;
 ";
 
+/// Version 2: each report gets a client token (sealed), the secret that lets the phone fetch
+/// the server's receipt. Reports queued before it get one at their first upload.
+const V2: &str = "ALTER TABLE reports ADD COLUMN token BLOB;";
+
 /// Brings a database at `from` up to [`VERSION`] inside `tx`.
 pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
     if from < 1 {
         tx.execute_batch(V1)?;
     }
-    // Later versions add `if from < 2 { … }` here; each step is one transaction with the rest.
+    if from < 2 {
+        tx.execute_batch(V2)?;
+    }
     tx.pragma_update(None, "user_version", VERSION)
 }

@@ -42,6 +42,7 @@ impl Agency {
             max_attachment_bytes: 5_000_000,
             issued_at: now,
             expires_at: now + Duration::days(30),
+            receipt_key: None,
             download_url: None,
         }
     }
