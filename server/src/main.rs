@@ -1,0 +1,2 @@
+//! `berani-server`: the intake server (work in progress).
+fn main() {}
