@@ -274,6 +274,9 @@ pub enum CoreError {
     /// A file operation failed.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+    /// A signed document or key was refused.
+    #[error("{0}")]
+    Signature(#[from] crate::jws::JwsError),
     /// The report is not in a state that allows the operation.
     #[error("report is {0}; that cannot be done now")]
     WrongState(&'static str),
@@ -306,6 +309,7 @@ impl CoreError {
                 "Gagal menyimpan; periksa ruang penyimpanan".into()
             }
             CoreError::WrongState(_) => "Laporan tidak bisa diubah sekarang".into(),
+            CoreError::Signature(_) => "Tanda tangan atau kunci tidak sah".into(),
         }
     }
 
