@@ -1,0 +1,157 @@
+//! The `berani-server` command line.
+//!
+//! Four jobs: `serve` (the intake), `key export` (break-glass recovery of the intake identity
+//! for the stock `age` tool), `profile pubkey` and `profile sign`. There is deliberately no
+//! flag to log client addresses: confidentiality has no off switch.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use berani_core::profile::Hotline;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, FirstStart, LimitConfig, ServeConfig, TlsFiles};
+
+/// Berani intake server.
+#[derive(Debug, Parser)]
+#[command(name = "berani-server", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the intake server (sets the data folder up on first start).
+    Serve(Box<ServeArgs>),
+    /// The intake identity.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// The signed agency profile.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+/// `key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the intake identity (AGE-SECRET-KEY-1…) for recovery with `age -d -i`; audited.
+    ///
+    /// The admin password is read from BERANI_ADMIN_PASSWORD, else one line on stdin.
+    Export {
+        /// The data folder.
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+/// `profile …`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Print the profile-signing public key (ed25519:…), to pin in the app.
+    Pubkey {
+        /// The data folder.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Re-sign the profile (version + 1), with the folder's key or an offline one.
+    Sign {
+        /// The data folder.
+        #[arg(long)]
+        data: PathBuf,
+        /// An Ed25519 PKCS#8 PEM key kept outside the folder; becomes the profile key.
+        #[arg(long, value_name = "PEM")]
+        key: Option<PathBuf>,
+    },
+}
+
+/// `serve …`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The data folder; created and set up when new.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The intake URL written into the profile [default: http(s)://LISTEN-ADDRESS].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// TLS certificate chain (PEM); plain HTTP without it, for running behind a proxy.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Remove incomplete uploads after this long without progress (s, m, h, d).
+    #[arg(long, default_value = "7d", value_parser = config::parse_duration)]
+    pub upload_ttl: Duration,
+    /// First start only: the agency's name.
+    #[arg(long)]
+    pub agency_name: Option<String>,
+    /// First start only: the regency code.
+    #[arg(long)]
+    pub regency: Option<String>,
+    /// First start only: a hotline, NAME=NUMBER or NAME=NUMBER,WHATSAPP (repeatable).
+    #[arg(long, value_parser = config::parse_hotline)]
+    pub hotline: Vec<Hotline>,
+    /// First start only: the largest attachment, in MB.
+    #[arg(long, value_name = "MB")]
+    pub max_attachment_mb: Option<u64>,
+    /// Longest pause inside a request body before the connection is closed.
+    #[arg(long, hide = true, default_value = "30s", value_parser = config::parse_duration)]
+    pub body_idle_timeout: Duration,
+    /// Longest time to send a request's headers.
+    #[arg(long, hide = true, default_value = "30s", value_parser = config::parse_duration)]
+    pub header_read_timeout: Duration,
+    /// PATCHes in flight per report.
+    #[arg(long, hide = true, default_value_t = 4)]
+    pub max_patches_per_report: usize,
+    /// PATCHes in flight overall.
+    #[arg(long, hide = true, default_value_t = 256)]
+    pub max_patches: usize,
+    /// How often to sweep expired uploads.
+    #[arg(long, hide = true, value_parser = config::parse_duration)]
+    pub sweep_interval: Option<Duration>,
+}
+
+impl ServeArgs {
+    /// The settings these flags describe.
+    pub fn into_config(self) -> ServeConfig {
+        let defaults = FirstStart::default();
+        ServeConfig {
+            data: self.data,
+            listen: self.listen,
+            public_url: self.public_url,
+            tls: self
+                .tls_cert
+                .zip(self.tls_key)
+                .map(|(cert, key)| TlsFiles { cert, key }),
+            upload_ttl: self.upload_ttl,
+            first_start: FirstStart {
+                agency_name: self.agency_name.unwrap_or(defaults.agency_name),
+                regency_code: self.regency.unwrap_or(defaults.regency_code),
+                hotlines: if self.hotline.is_empty() {
+                    defaults.hotlines
+                } else {
+                    self.hotline
+                },
+                max_attachment_bytes: self
+                    .max_attachment_mb
+                    .map_or(defaults.max_attachment_bytes, |mb| {
+                        mb.saturating_mul(1_000_000)
+                    }),
+            },
+            limits: LimitConfig {
+                body_idle: self.body_idle_timeout,
+                header_read: self.header_read_timeout,
+                patches_per_report: self.max_patches_per_report.max(1),
+                patches_total: self.max_patches.max(1),
+                sweep_interval: self.sweep_interval,
+            },
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The admin commands: `key export`, `profile pubkey` and `profile sign`.
+//!
+//! `key export` is the break-glass path: it prints the intake identity so that reports can
+//! be opened with the stock `age` tool if this software is ever lost. It needs the admin
+//! password, and records every successful export in the `audit` table before printing.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use rusqlite::params;
+use zeroize::Zeroizing;
+
+use crate::error::{Result, ServerError};
+use crate::keys::{self, Wrapped};
+use crate::profile;
+use crate::setup::{ADMIN, Folder};
+
+/// Environment variable holding the admin password for non-interactive use.
+pub const PASSWORD_ENV: &str = "BERANI_ADMIN_PASSWORD";
+
+/// The admin password from [`PASSWORD_ENV`], else one line of stdin.
+pub fn read_password() -> Result<Zeroizing<String>> {
+    if let Ok(pw) = std::env::var(PASSWORD_ENV) {
+        return Ok(Zeroizing::new(pw));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("admin password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = Zeroizing::new(String::new());
+    stdin.lock().read_line(&mut line)?;
+    Ok(Zeroizing::new(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
+/// Prints the intake identity (`AGE-SECRET-KEY-1…`) after checking the admin password, and
+/// records the export in `audit`.
+pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<()> {
+    let db = Folder::new(data).open()?;
+    let (phc, recipient, wrapped) = db.read(|c| {
+        c.query_row(
+            "SELECT u.password_hash, w.recipient, w.salt, w.params, w.wrapped
+             FROM users u JOIN key_wrappers w ON w.user = u.username
+             WHERE u.username = ?1 AND u.role = 'admin'",
+            [ADMIN],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    Wrapped {
+                        salt: r.get(2)?,
+                        params: r.get(3)?,
+                        wrapped: r.get(4)?,
+                    },
+                ))
+            },
+        )
+    })?;
+    if !keys::verify_password(password, &phc) {
+        return Err(ServerError::WrongPassword);
+    }
+    let identity = keys::unwrap_identity(&wrapped, ADMIN, password)?;
+    if identity.to_public().to_string() != recipient {
+        return Err(ServerError::Key(
+            "the unwrapped identity does not match its recipient".into(),
+        ));
+    }
+    // Audited before it is shown: an export that printed is never missing from the log.
+    db.write(|tx| {
+        tx.execute(
+            "INSERT INTO audit (at, actor, action) VALUES (?1, ?2, 'key_export')",
+            params![now_rfc3339(), ADMIN],
+        )
+    })?;
+    writeln!(out, "{}", identity.to_secret_string().as_str())?;
+    Ok(())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339 formats")
+}
+
+/// Prints the profile-signing public key.
+pub fn profile_pubkey(data: &Path, out: &mut impl Write) -> Result<()> {
+    let db = Folder::new(data).open()?;
+    let stored = db.read(profile::load)?;
+    writeln!(out, "{}", stored.signing_key)?;
+    Ok(())
+}
+
+/// Re-signs the profile as version + 1 with the folder's key, or with `key` (which then
+/// becomes the profile key).
+pub fn profile_sign(data: &Path, key: Option<&Path>, out: &mut impl Write) -> Result<()> {
+    let folder = Folder::new(data);
+    let db = folder.open()?;
+    let stored = db.read(profile::load)?;
+    let key = match key {
+        Some(path) => keys::read_signing_key(path)?,
+        None => {
+            if !folder.profile_key().is_file() {
+                return Err(ServerError::Key(
+                    "the data folder holds no profile-signing key; pass --key".into(),
+                ));
+            }
+            let k = keys::read_signing_key(&folder.profile_key())?;
+            if k.public() != stored.signing_key {
+                return Err(ServerError::Key(
+                    "the profile is signed with a key kept outside the data folder; pass --key"
+                        .into(),
+                ));
+            }
+            k
+        }
+    };
+    let receipt_key = keys::read_signing_key(&folder.receipt_key())?.public();
+    let new = db.write(|tx| profile::resign(tx, &key, |p| p.receipt_key = Some(receipt_key)))?;
+    if new.signing_key != stored.signing_key {
+        eprintln!(
+            "note: the profile key is now {}; apps that pin {} will refuse this profile",
+            new.signing_key, stored.signing_key
+        );
+    }
+    writeln!(
+        out,
+        "signed profile version {} with {}",
+        new.version, new.signing_key
+    )?;
+    Ok(())
+}
