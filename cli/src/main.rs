@@ -1,8 +1,8 @@
 //! `berani`: a terminal front end over `berani-core`, for tests, demos and field diagnostics.
 //!
-//! It drives the same core as the Android app: drafts, sealing, the outbox, the gazetteer and
-//! the agency profile. Every error ends the program with a non-zero status and one line that
-//! names what was wrong, in English and Indonesian.
+//! It drives the same core as the Android app: drafts, sealing, the outbox and its upload, the
+//! gazetteer and the agency profile. Every error ends the program with a non-zero status and one
+//! line that names what was wrong, in English and Indonesian.
 
 mod fields;
 mod show;
@@ -11,12 +11,15 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use berani_core::age::{self, Recipient};
 use berani_core::gazetteer::Gazetteer;
 use berani_core::model::FieldValue;
+use berani_core::outbox::ReportState;
 use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
 use berani_core::store::KeyFile;
+use berani_core::upload::{self, StopReason, SyncListener, SyncOptions};
 use berani_core::{CoreError, Reporter};
 use clap::{Parser, Subcommand};
 
@@ -51,6 +54,12 @@ enum Cmd {
     Submit {
         /// The draft id.
         id: String,
+    },
+    /// Send what the outbox holds to the agency's intake server, then print a summary.
+    Sync {
+        /// Stop after this many seconds at most (what is confirmed stays confirmed).
+        #[arg(long = "for", value_name = "SECONDS", default_value_t = 600)]
+        for_secs: u64,
     },
     /// Show the outbox with progress per part.
     Outbox {
@@ -95,9 +104,10 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ProfileCmd {
-    /// Verify and install a signed profile.
+    /// Verify and install a signed profile, from a file or from the intake server.
     Import {
-        /// The signed profile file.
+        /// The signed profile: a file, or an http(s) URL (`/v1/profile` is added to a URL
+        /// without a path, e.g. https://lapor.example.go.id).
         file: PathBuf,
         /// The profile-signing public key to trust (ed25519:…); needed the first time.
         #[arg(long)]
@@ -245,13 +255,16 @@ fn run(cli: Cli) -> Out {
             );
             Ok(())
         }
+        Cmd::Sync { for_secs } => sync(&cli, Duration::from_secs(*for_secs)),
         Cmd::Outbox { json } => {
             let r = open_reporter(&cli)?;
             let list = r.outbox().list()?;
             if *json {
                 return print_json(&list);
             }
-            print!("{}", show::outbox(&list));
+            // A damaged profile must not hide the outbox: receipts then show as unverified.
+            let receipt_key = r.profile().ok().flatten().and_then(|p| p.receipt_key);
+            print!("{}", show::outbox(&list, receipt_key.as_ref()));
             Ok(())
         }
         Cmd::Areas {
@@ -324,7 +337,12 @@ fn run(cli: Cli) -> Out {
 fn profile_cmd(cli: &Cli, cmd: &ProfileCmd) -> Out {
     match cmd {
         ProfileCmd::Import { file, trust } => {
-            let signed = fs::read(file).map_err(|e| io_fail("cannot read", file, e))?;
+            let source = file.to_string_lossy();
+            let signed = if source.starts_with("http://") || source.starts_with("https://") {
+                runtime()?.block_on(upload::fetch_profile(&source))?
+            } else {
+                fs::read(file).map_err(|e| io_fail("cannot read", file, e))?
+            };
             let trust = trust
                 .as_deref()
                 .map(str::parse::<ProfileKey>)
@@ -373,6 +391,84 @@ fn profile_cmd(cli: &Cli, cmd: &ProfileCmd) -> Out {
             Ok(())
         }
     }
+}
+
+/// A runtime for the network commands: one thread is plenty for one upload at a time.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure(format!(
+                "cannot start the network runtime: {} — gagal memulai",
+                e.kind()
+            ))
+        })
+}
+
+/// Prints what a sync does, one line per event.
+struct Printer;
+
+impl SyncListener for Printer {
+    fn part_progress(&self, report_id: &str, part: u32, sent: u64, total: u64) {
+        let pct = (sent * 100).checked_div(total).unwrap_or(100);
+        println!(
+            "{report_id} part {part}: {} of {} ({pct}%)",
+            show::size(sent),
+            show::size(total)
+        );
+    }
+
+    fn report_state(&self, report_id: &str, state: ReportState) {
+        let what = match state {
+            ReportState::Queued => "queued — menunggu",
+            ReportState::Sending => "sending — mengirim",
+            ReportState::Delivered => "delivered, receipt kept — laporan terkirim",
+            ReportState::Failed => "failed — gagal",
+        };
+        println!("{report_id}: {what}");
+    }
+}
+
+fn sync(cli: &Cli, budget: Duration) -> Out {
+    let r = open_reporter(cli)?;
+    let opts = SyncOptions::new(budget);
+    let cancel = opts.cancel.clone();
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        // Ctrl-C stops the sync cleanly: progress is saved and the summary printed.
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+        upload::sync(&r, &Printer, opts).await
+    })?;
+    for (id, reason) in &report.failed {
+        println!("{id}: {} / {}", reason.message_en(), reason.message_id());
+    }
+    println!(
+        "delivered {}, failed {}, pending {}, attempts {}",
+        report.delivered.len(),
+        report.failed.len(),
+        report.pending,
+        report.attempts
+    );
+    println!(
+        "stopped: {} — {} / {}",
+        report.stopped.key(),
+        report.stopped.message_en(),
+        report.stopped.message_id()
+    );
+    if report.stopped != StopReason::Done
+        && let Some(e) = &report.last_error
+    {
+        println!("last problem: {e}");
+    }
+    if let Some(after) = report.retry_after {
+        println!("try again in about {} s", after.as_secs().max(1));
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, data: &[u8]) -> Out {

@@ -2,7 +2,8 @@
 
 use berani_core::model::{Choice, Draft, IncidentDate};
 use berani_core::outbox::OutboxReport;
-use berani_core::profile::AgencyProfile;
+use berani_core::profile::{AgencyProfile, ProfileKey};
+use berani_core::upload::read_receipt;
 
 fn label<T: Choice>(v: Option<T>) -> String {
     v.map_or("-".into(), |v| {
@@ -96,8 +97,9 @@ pub fn draft_line(d: &Draft) -> String {
     )
 }
 
-/// The outbox, with progress per part.
-pub fn outbox(reports: &[OutboxReport]) -> String {
+/// The outbox, with progress per part and each receipt, checked against `receipt_key`
+/// (the installed profile's).
+pub fn outbox(reports: &[OutboxReport], receipt_key: Option<&ProfileKey>) -> String {
     if reports.is_empty() {
         return "outbox is empty\n".into();
     }
@@ -124,8 +126,34 @@ pub fn outbox(reports: &[OutboxReport]) -> String {
             out.push_str(&format!("  {} / {}\n", f.message_id(), f.message_en()));
         }
         if let Some(rc) = &r.receipt {
-            out.push_str(&format!("  receipt: {rc}\n"));
+            out.push_str(&receipt(rc, receipt_key));
         }
+    }
+    out
+}
+
+/// A kept receipt: when the server received the report and what it holds, part by part.
+fn receipt(signed: &str, key: Option<&ProfileKey>) -> String {
+    let Ok(read) = read_receipt(signed.as_bytes(), key) else {
+        return "  receipt: does not verify with the profile's receipt key — tanda terima tidak sah\n"
+            .into();
+    };
+    let how = if read.verified {
+        "signed by the intake server — tanda terima sah"
+    } else {
+        "not verified: the profile has no receipt key — belum terverifikasi"
+    };
+    let mut out = format!(
+        "  receipt: {how}\n  received: {}\n",
+        time(read.receipt.received_at)
+    );
+    for p in &read.receipt.parts {
+        out.push_str(&format!(
+            "    part {} {:>10}  sha256 {}\n",
+            p.part,
+            size(p.size),
+            p.sha256
+        ));
     }
     out
 }
@@ -152,4 +180,66 @@ pub fn profile(p: &AgencyProfile) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berani_core::jws::SigningKey;
+    use berani_core::outbox::{PartKind, PartStatus, ReportState};
+    use berani_core::protocol::{Receipt, ReceiptPart};
+    use time::OffsetDateTime;
+
+    #[test]
+    fn receipts_show_when_they_arrived_and_every_part_hash() {
+        let key = SigningKey::generate();
+        let sha = "ab".repeat(32);
+        let received = time::macros::datetime!(2026-11-28 17:00:05 UTC);
+        let signed = Receipt {
+            schema_version: 1,
+            report: "0".repeat(32),
+            received_at: received,
+            parts: vec![ReceiptPart {
+                part: 0,
+                size: 955,
+                sha256: sha.clone(),
+            }],
+        }
+        .sign(&key);
+        let report = OutboxReport {
+            id: "0".repeat(32),
+            state: ReportState::Delivered,
+            queued_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            category: None,
+            drafted_at: OffsetDateTime::UNIX_EPOCH,
+            parts: vec![PartStatus {
+                idx: 0,
+                kind: PartKind::Report,
+                size: 955,
+                sha256: sha.clone(),
+                sent: 955,
+                done: true,
+                upload_url: None,
+            }],
+            failure: None,
+            receipt: Some(String::from_utf8(signed).unwrap()),
+        };
+        let shown = outbox(std::slice::from_ref(&report), Some(&key.public()));
+        assert!(
+            shown.contains("receipt: signed by the intake server"),
+            "{shown}"
+        );
+        assert!(shown.contains("received: 2026-11-28T17:00:05Z"), "{shown}");
+        assert!(
+            shown.contains(&format!("part 0      955 B  sha256 {sha}")),
+            "{shown}"
+        );
+        assert!(!shown.contains("payload"), "no raw JWS: {shown}");
+        let unverified = outbox(std::slice::from_ref(&report), None);
+        assert!(unverified.contains("not verified"), "{unverified}");
+        let other = SigningKey::generate().public();
+        let refused = outbox(std::slice::from_ref(&report), Some(&other));
+        assert!(refused.contains("does not verify"), "{refused}");
+    }
 }

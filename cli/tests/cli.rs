@@ -414,3 +414,124 @@ fn submit_survives_kill_9_at_any_moment() {
     // Kills landed both before and after the commit, so both outcomes were checked.
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
 }
+
+/// Serves `body` as `200 application/json` to `n` requests on loopback; returns the port and
+/// the request lines it saw.
+fn serve_profile(body: Vec<u8>, n: usize) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            let (mut tcp, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(tcp.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            seen.push(line.trim_end().to_string());
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            write!(
+                tcp,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n",
+                body.len()
+            )
+            .unwrap();
+            tcp.write_all(&body).unwrap();
+        }
+        seen
+    });
+    (port, t)
+}
+
+#[test]
+fn a_profile_is_fetched_from_the_intake_server_and_still_verified() {
+    let agency = Env::new();
+    let key = agency.with_profile();
+    let signed = fs::read(agency.p("profile.jws")).unwrap();
+
+    // Trusted key: fetched from /v1/profile (added to a URL without a path) and installed.
+    let (port, server) = serve_profile(signed.clone(), 1);
+    let e = Env::new();
+    let out = e.ok(&[
+        "profile",
+        "import",
+        &format!("http://127.0.0.1:{port}"),
+        "--trust",
+        &key,
+    ]);
+    assert!(out.contains("installed profile v1"), "{out}");
+    assert_eq!(server.join().unwrap(), ["GET /v1/profile HTTP/1.1"]);
+    assert!(
+        e.ok(&["profile", "show"])
+            .contains("Dinsos P3A Kabupaten Blora")
+    );
+
+    // Another key: refused, nothing installed.
+    let (port, server) = serve_profile(signed, 1);
+    let other = Env::new();
+    let other_key = other.ok(&["profile", "keygen", other.p("k.pem").to_str().unwrap()]);
+    let err = other.err(&[
+        "profile",
+        "import",
+        &format!("http://127.0.0.1:{port}/v1/profile"),
+        "--trust",
+        other_key.trim(),
+    ]);
+    assert!(err.contains("signature is not valid"), "{err}");
+    server.join().unwrap();
+    other.err(&["profile", "show"]);
+
+    // Nothing listening: one line, non-zero.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = Env::new().err(&[
+        "profile",
+        "import",
+        &format!("http://127.0.0.1:{closed}"),
+        "--trust",
+        &key,
+    ]);
+    assert!(err.contains("could not connect"), "{err}");
+}
+
+#[test]
+fn sync_drains_nothing_or_says_why_it_stopped() {
+    let e = Env::new();
+    e.with_profile();
+    let out = e.ok(&["sync"]);
+    assert!(
+        out.contains("delivered 0, failed 0, pending 0, attempts 0"),
+        "{out}"
+    );
+    assert!(out.contains("stopped: done"), "{out}");
+
+    // Queued, and the intake server is unreachable: a normal stop, exit 0, with the reason.
+    let id = e.ok(&[
+        "draft",
+        "new",
+        "--category",
+        "physical",
+        "--district",
+        "33.16.09",
+        "--text",
+        "uji sinkron",
+    ]);
+    e.ok(&["submit", id.trim()]);
+    let out = e.ok(&["sync", "--for", "3"]);
+    assert!(out.contains("pending 1"), "{out}");
+    assert!(
+        out.contains("stopped: offline") || out.contains("stopped: budget"),
+        "{out}"
+    );
+    assert!(out.contains("last problem: could not connect"), "{out}");
+    assert!(e.ok(&["outbox"]).contains("queued"));
+}

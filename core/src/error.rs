@@ -280,6 +280,11 @@ pub enum CoreError {
     /// The report is not in a state that allows the operation.
     #[error("report is {0}; that cannot be done now")]
     WrongState(&'static str),
+    /// The network or the intake server failed in a way the caller has to hear about (the
+    /// uploader itself retries and reports through its sync report). The text says what
+    /// failed; it never holds report content, tokens or URLs.
+    #[error("network: {0}")]
+    Network(String),
 }
 
 impl CoreError {
@@ -310,6 +315,7 @@ impl CoreError {
             }
             CoreError::WrongState(_) => "Laporan tidak bisa diubah sekarang".into(),
             CoreError::Signature(_) => "Tanda tangan atau kunci tidak sah".into(),
+            CoreError::Network(_) => "Tidak bisa menghubungi server lembaga".into(),
         }
     }
 

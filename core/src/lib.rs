@@ -17,6 +17,7 @@ pub mod profile;
 pub mod protocol;
 pub mod reporter;
 pub mod store;
+pub mod upload;
 
 pub use error::{CoreError, Field, FieldError, Reason};
 pub use reporter::Reporter;

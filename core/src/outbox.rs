@@ -331,7 +331,8 @@ impl Outbox<'_> {
         })
     }
 
-    /// The report's client token, created and kept (sealed) on first use.
+    /// The report's client token: made at submit, or on first use for a report queued by an
+    /// older version; kept sealed.
     pub fn client_token(&self, report_id: &str) -> Result<String> {
         let aad = format!("reports-token:{report_id}");
         self.store.write(|tx| {

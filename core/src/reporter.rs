@@ -533,13 +533,26 @@ impl Reporter {
             format!("reports:{}", draft.id).as_bytes(),
             &serde_json::to_vec(&summary).expect("summary serialises"),
         );
+        // The client token is made with the report, so every copy of the queued report (a
+        // restored backup, a relay) proves the same ownership to the server.
+        let token = self.store.records().seal(
+            format!("reports-token:{}", draft.id).as_bytes(),
+            crate::protocol::new_token().as_bytes(),
+        );
         let t = now().unix_timestamp();
         self.store.write(|tx| {
             tx.execute(
                 "INSERT INTO reports (id, state, queued_at, updated_at, part_count,
-                                      profile_version, summary)
-                 VALUES (?1, 'queued', ?2, ?2, ?3, ?4, ?5)",
-                params![draft.id, t, sealed.len() as u32, profile.version, summary],
+                                      profile_version, summary, token)
+                 VALUES (?1, 'queued', ?2, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    draft.id,
+                    t,
+                    sealed.len() as u32,
+                    profile.version,
+                    summary,
+                    token
+                ],
             )?;
             for (idx, p) in sealed.iter().enumerate() {
                 tx.execute(
