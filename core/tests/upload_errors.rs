@@ -443,6 +443,54 @@ fn an_unreachable_server_stops_offline_without_busy_looping() {
 }
 
 #[test]
+fn the_hourly_cap_on_failed_attempts_holds_across_syncs() {
+    let rt = runtime();
+    rt.block_on(async {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let (h, r, _id) = queued_for(&format!("http://127.0.0.1:{port}"));
+        // A first sync fails a few times; its failures are kept.
+        let first = sync(&r, &NoListener, SyncOptions::new(Duration::from_secs(3)))
+            .await
+            .unwrap();
+        assert!(first.attempts >= 1, "{first:?}");
+        drop(r);
+        // Fill this hour's allowance, as a phone that kept trying all hour would have.
+        let r = h.open();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let times: Vec<u64> = (0..60).map(|i| now - 3000 + i * 10).collect();
+        r.store()
+            .write(|tx| {
+                berani_core::store::set_meta(
+                    tx,
+                    "upload_failures",
+                    &serde_json::to_vec(&times).unwrap(),
+                )
+            })
+            .unwrap();
+        // The next sync, in a new process as after a restart, makes no attempt at all.
+        let rep = sync(&r, &NoListener, SyncOptions::new(Duration::from_secs(30)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (rep.stopped, rep.attempts),
+            (StopReason::Offline, 0),
+            "{rep:?}"
+        );
+        let wait = rep.retry_after.unwrap();
+        assert!(
+            wait > Duration::from_secs(500) && wait <= Duration::from_secs(700),
+            "{wait:?}"
+        );
+    });
+}
+
+#[test]
 fn cancel_aborts_a_stalled_request_at_once() {
     let rt = runtime();
     rt.block_on(async {

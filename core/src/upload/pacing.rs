@@ -3,7 +3,7 @@
 //! All of it is plain arithmetic over measured numbers, so it is tested without a network.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One sealed age STREAM chunk on the wire: 64 KiB of plaintext plus its 16-byte tag.
 pub const AGE_CHUNK: u64 = 65_552;
@@ -175,17 +175,27 @@ pub fn unit_random() -> f64 {
 
 /// Caps failed attempts within a sliding window (60 an hour by default) while the server
 /// cannot be reached; any answer from the server clears it.
+///
+/// Times are wall-clock seconds so the window can be kept in the store: the cap then holds
+/// across syncs and restarts (an Android job, a `berani sync` in a loop), not only within one.
 #[derive(Debug, Clone)]
 pub struct FailureWindow {
     limit: usize,
     window: Duration,
-    times: VecDeque<Instant>,
+    times: VecDeque<u64>,
 }
 
 impl Default for FailureWindow {
     fn default() -> Self {
         Self::new(60, Duration::from_secs(3600))
     }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl FailureWindow {
@@ -198,29 +208,57 @@ impl FailureWindow {
         }
     }
 
-    /// Records a failure at `now`; true when the cap is reached and the sync should stop.
-    pub fn record(&mut self, now: Instant) -> bool {
+    /// A window holding earlier failures (Unix seconds), as [`FailureWindow::times`] gave them.
+    pub fn with_times(mut self, times: &[u64]) -> Self {
+        self.times = times.iter().copied().collect();
+        self
+    }
+
+    /// The failures in the window, in Unix seconds, for keeping.
+    pub fn times(&self) -> Vec<u64> {
+        self.times.iter().copied().collect()
+    }
+
+    fn expire(&mut self, now: u64) {
         while let Some(&t) = self.times.front() {
-            if now.duration_since(t) >= self.window {
+            if now.saturating_sub(t) >= self.window.as_secs() {
                 self.times.pop_front();
             } else {
                 break;
             }
         }
+    }
+
+    /// True when the cap is already reached at `now` (Unix seconds): no attempt should be made.
+    pub fn is_full(&mut self, now: u64) -> bool {
+        self.expire(now);
+        self.times.len() >= self.limit
+    }
+
+    /// Records a failure at `now` (Unix seconds); true when the cap is reached and the sync
+    /// should stop.
+    pub fn record(&mut self, now: u64) -> bool {
+        self.expire(now);
         self.times.push_back(now);
         self.times.len() >= self.limit
     }
 
     /// How long until the oldest failure in the window leaves it.
-    pub fn clears_in(&self, now: Instant) -> Duration {
-        self.times
-            .front()
-            .map_or(Duration::ZERO, |t| self.window.saturating_sub(now - *t))
+    pub fn clears_in(&self, now: u64) -> Duration {
+        self.times.front().map_or(Duration::ZERO, |t| {
+            self.window
+                .saturating_sub(Duration::from_secs(now.saturating_sub(*t)))
+        })
     }
 
     /// The server answered.
     pub fn clear(&mut self) {
         self.times.clear();
+    }
+
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
     }
 }
 
@@ -359,21 +397,20 @@ mod tests {
     #[test]
     fn failures_are_capped_per_window_and_cleared_by_an_answer() {
         let mut w = FailureWindow::new(60, Duration::from_secs(3600));
-        let t0 = Instant::now();
+        let t0 = 1_800_000_000u64;
         for i in 0..59 {
-            assert!(!w.record(t0 + Duration::from_secs(i)), "{i}");
+            assert!(!w.record(t0 + i), "{i}");
         }
-        assert!(
-            w.record(t0 + Duration::from_secs(59)),
-            "the 60th in an hour stops"
-        );
-        assert_eq!(
-            w.clears_in(t0 + Duration::from_secs(59)),
-            Duration::from_secs(3600 - 59)
-        );
+        assert!(w.record(t0 + 59), "the 60th in an hour stops");
+        assert_eq!(w.clears_in(t0 + 59), Duration::from_secs(3600 - 59));
+        // Kept and restored, the window still holds: a new sync makes no attempt.
+        let mut again = FailureWindow::new(60, Duration::from_secs(3600)).with_times(&w.times());
+        assert!(again.is_full(t0 + 100));
         // An hour later the oldest ones have left the window.
-        assert!(!w.record(t0 + Duration::from_secs(3600 + 30)));
+        assert!(!again.is_full(t0 + 3600 + 30));
+        assert!(!w.record(t0 + 3600 + 30));
         w.clear();
-        assert!(!w.record(t0 + Duration::from_secs(4000)));
+        assert!(w.is_empty());
+        assert!(!w.record(t0 + 4000));
     }
 }

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::client::{Answer, FirstChunk, Tus};
-use super::pacing::{Backoff, ChunkSizer, FailureWindow, unit_random};
+use super::pacing::{Backoff, ChunkSizer, FailureWindow, unit_random, unix_now};
 use super::receipt::{self, ReceiptError};
 use super::tus::{self, Verdict};
 use super::{
@@ -163,7 +163,7 @@ impl<'a> Run<'a> {
             fetch_receipts: true,
             sizer: ChunkSizer::new(),
             backoff: Backoff::default(),
-            failures: FailureWindow::default(),
+            failures: FailureWindow::default().with_times(&load_failures(reporter)),
             attempts: 0,
             last_error: None,
             delivered: Vec::new(),
@@ -179,6 +179,14 @@ impl<'a> Run<'a> {
 
 impl Run<'_> {
     pub(super) async fn run(&mut self) -> Step<StopReason> {
+        // Earlier syncs already used this hour's attempts while the server was unreachable.
+        let now = unix_now();
+        if self.failures.is_full(now) && !self.reporter.outbox().pending_parts()?.is_empty() {
+            return Err(Stop::At(
+                StopReason::Offline,
+                Some(self.failures.clears_in(now)),
+            ));
+        }
         loop {
             if self.cancel.is_cancelled() {
                 return Err(Stop::At(StopReason::Cancelled, None));
@@ -224,7 +232,10 @@ impl Run<'_> {
     /// The server answered: the link works.
     fn answered(&mut self) {
         self.backoff.reset();
-        self.failures.clear();
+        if !self.failures.is_empty() {
+            self.failures.clear();
+            save_failures(self.reporter, &self.failures);
+        }
     }
 
     /// No usable answer: waits (backoff, or the server's `Retry-After`) or stops the sync
@@ -239,8 +250,10 @@ impl Run<'_> {
             self.sizer.stalled();
         }
         self.last_error = Some(why);
-        let now = std::time::Instant::now();
-        if self.failures.record(now) {
+        let now = unix_now();
+        let full = self.failures.record(now);
+        save_failures(self.reporter, &self.failures);
+        if full {
             let wait = self.failures.clears_in(now);
             return Err(Stop::At(StopReason::Offline, Some(wait)));
         }
@@ -700,4 +713,26 @@ mod tests {
         assert!(hash_file(&p, 200_001).is_err());
         assert!(hash_file(&dir.path().join("missing"), 1).is_err());
     }
+}
+
+const FAILURES_KEY: &str = "upload_failures";
+
+/// Failed attempts of earlier syncs within the window (Unix seconds), from the store.
+fn load_failures(reporter: &Reporter) -> Vec<u64> {
+    reporter
+        .store()
+        .meta(FAILURES_KEY)
+        .ok()
+        .flatten()
+        .and_then(|v| serde_json::from_slice(&v).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps the failure window so the hourly cap holds across syncs and restarts. Losing it is
+/// harmless (the cap then starts afresh), so a write error is not fatal.
+fn save_failures(reporter: &Reporter, w: &FailureWindow) {
+    let value = serde_json::to_vec(&w.times()).expect("a list of numbers serialises");
+    let _ = reporter
+        .store()
+        .write(|tx| crate::store::set_meta(tx, FAILURES_KEY, &value));
 }
