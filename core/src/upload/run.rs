@@ -696,25 +696,6 @@ fn read_at(path: &Path, offset: u64, len: u64) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_are_read_at_an_offset_and_short_files_are_damaged() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("0.age");
-        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&p, &data).unwrap();
-        assert_eq!(read_at(&p, 70_000, 1000).unwrap(), &data[70_000..71_000]);
-        assert!(read_at(&p, 199_990, 100).is_err());
-        let want = crate::crypto::hex(&crate::crypto::sha256(&data));
-        assert_eq!(hash_file(&p, 200_000).unwrap(), want);
-        assert!(hash_file(&p, 200_001).is_err());
-        assert!(hash_file(&dir.path().join("missing"), 1).is_err());
-    }
-}
-
 const FAILURES_KEY: &str = "upload_failures";
 
 /// Failed attempts of earlier syncs within the window (Unix seconds), from the store.
@@ -735,4 +716,23 @@ fn save_failures(reporter: &Reporter, w: &FailureWindow) {
     let _ = reporter
         .store()
         .write(|tx| crate::store::set_meta(tx, FAILURES_KEY, &value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_read_at_an_offset_and_short_files_are_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("0.age");
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &data).unwrap();
+        assert_eq!(read_at(&p, 70_000, 1000).unwrap(), &data[70_000..71_000]);
+        assert!(read_at(&p, 199_990, 100).is_err());
+        let want = crate::crypto::hex(&crate::crypto::sha256(&data));
+        assert_eq!(hash_file(&p, 200_000).unwrap(), want);
+        assert!(hash_file(&p, 200_001).is_err());
+        assert!(hash_file(&dir.path().join("missing"), 1).is_err());
+    }
 }
