@@ -136,9 +136,33 @@ pub enum Reason {
     TooMany,
 }
 
+impl Reason {
+    /// The stable reason code, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Required => "required",
+            Reason::TextOrVoiceNoteRequired => "text_or_voice_note_required",
+            Reason::UnknownValue => "unknown_value",
+            Reason::UnknownCode => "unknown_code",
+            Reason::NotInDistrict => "not_in_district",
+            Reason::OutsideRegion => "outside_region",
+            Reason::DistrictFirst => "district_first",
+            Reason::TooLong => "too_long",
+            Reason::TooLarge => "too_large",
+            Reason::UnsupportedType => "unsupported_type",
+            Reason::Unreadable => "unreadable",
+            Reason::Empty => "empty",
+            Reason::InvalidFormat => "invalid_format",
+            Reason::InFuture => "in_future",
+            Reason::InvalidRange => "invalid_range",
+            Reason::TooMany => "too_many",
+        }
+    }
+}
+
 /// A refused input: which field, why, and how to say it to a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{} (field `{}`: {:?})", self.message_en(), field.as_str(), reason)]
+#[error("{} (field `{}`: {})", self.message_en(), field.as_str(), reason.as_str())]
 pub struct FieldError {
     /// The field.
     pub field: Field,
@@ -331,3 +355,28 @@ impl CoreError {
 
 /// Shorthand for the core's results.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_match_their_serialised_form() {
+        for r in [
+            Reason::Required,
+            Reason::TextOrVoiceNoteRequired,
+            Reason::UnknownCode,
+            Reason::NotInDistrict,
+            Reason::TooLarge,
+            Reason::InFuture,
+            Reason::TooMany,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        let e = FieldError::new(Field::District, Reason::UnknownCode);
+        assert_eq!(
+            e.to_string(),
+            "District: area code is not known (field `district`: unknown_code)"
+        );
+    }
+}
