@@ -31,6 +31,24 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Deterministic, incompressible-looking bytes (xorshift64), so a misplaced range shows.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What to ask of a tus client peer beyond its defaults. `Default` is a plain, complete upload.
 #[derive(Clone, Debug, Default)]
 pub struct UploadOptions {

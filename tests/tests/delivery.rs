@@ -65,13 +65,10 @@ fn video(path: &Path, len: usize) -> PathBuf {
         0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm',
     ];
     data.extend_from_slice(&[0, 0, 0, 0, b'i', b's', b'o', b'm', b'm', b'p', b'4', b'1']);
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    while data.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data.extend_from_slice(&x.to_le_bytes());
-    }
+    data.extend(berani_tests::peers::pseudo_random(
+        len.saturating_sub(data.len()),
+        0x9e37,
+    ));
     data.truncate(len);
     fs::write(path, &data).unwrap();
     path.to_path_buf()
@@ -281,8 +278,9 @@ fn delivery_survives_repeated_connection_resets() {
     );
 }
 
-#[test]
-fn the_reporter_is_killed_mid_upload_and_resumes() {
+/// A 3 MB video report being synced over a 4 Mbit/s link, once part of the video is on the
+/// server: the set-up, the phone, the report id and the running `berani sync`.
+fn mid_upload(sync_secs: u32) -> (Setup, ReporterCli, String, Child) {
     let faults = Faults {
         bandwidth_bps: Some(4_000_000),
         ..Faults::default()
@@ -291,7 +289,7 @@ fn the_reporter_is_killed_mid_upload_and_resumes() {
     let r = s.reporter("phone");
     let v = video(&s.path("clip.mp4"), 3_000_000);
     let id = submit(&r, &[&v]);
-    let mut child = spawn_sync(&r, 120);
+    let child = spawn_sync(&r, sync_secs);
     wait_until(
         "part of the video on the server",
         Duration::from_secs(60),
@@ -301,6 +299,12 @@ fn the_reporter_is_killed_mid_upload_and_resumes() {
                 .any(|&(part, off, done)| part == 1 && off > 200_000 && !done)
         },
     );
+    (s, r, id, child)
+}
+
+#[test]
+fn the_reporter_is_killed_mid_upload_and_resumes() {
+    let (s, r, id, mut child) = mid_upload(120);
     child.kill().unwrap();
     child.wait().unwrap();
     let before = uploads(&s.server, &id);
@@ -321,24 +325,7 @@ fn the_reporter_is_killed_mid_upload_and_resumes() {
 
 #[test]
 fn the_server_is_killed_mid_upload_restarts_and_the_upload_resumes() {
-    let faults = Faults {
-        bandwidth_bps: Some(4_000_000),
-        ..Faults::default()
-    };
-    let s = Setup::new(Some(faults));
-    let r = s.reporter("phone");
-    let v = video(&s.path("clip.mp4"), 3_000_000);
-    let id = submit(&r, &[&v]);
-    let mut child = spawn_sync(&r, 180);
-    wait_until(
-        "part of the video on the server",
-        Duration::from_secs(60),
-        || {
-            uploads(&s.server, &id)
-                .iter()
-                .any(|&(part, off, done)| part == 1 && off > 200_000 && !done)
-        },
-    );
+    let (s, r, id, mut child) = mid_upload(180);
     s.server.kill9();
     std::thread::sleep(Duration::from_millis(1500));
     s.server.restart();

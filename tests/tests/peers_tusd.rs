@@ -11,32 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use berani_tests::peers::{
-    PeerOutput, Tusd, UploadOptions, node_tus_upload, python_tus_upload, start_tusd,
+    PeerOutput, Tusd, UploadOptions, hex, node_tus_upload, pseudo_random, python_tus_upload,
+    start_tusd,
 };
 use berani_tests::proxy::{FaultProxy, Faults, Reset};
 
 type Peer = fn(&str, &Path, &[(&str, &str)], &UploadOptions) -> std::io::Result<PeerOutput>;
 
-/// Deterministic, incompressible-looking bytes (xorshift), so a misplaced range shows.
-fn source_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Writes a source file and returns it with Berani's six metadata values for it.
 fn part_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<(String, String)>) {
-    let bytes = source_bytes(len, seed);
+    let bytes = pseudo_random(len, seed);
     let path = dir.join(name);
     std::fs::write(&path, &bytes).unwrap();
     let sha = hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());

@@ -5,31 +5,17 @@
 use std::path::Path;
 
 use berani_tests::harness::Server;
-use berani_tests::peers::{PeerOutput, UploadOptions, node_tus_upload, python_tus_upload};
+use berani_tests::peers::{
+    PeerOutput, UploadOptions, hex, node_tus_upload, pseudo_random, python_tus_upload,
+};
 
 type Peer = fn(&str, &Path, &[(&str, &str)], &UploadOptions) -> std::io::Result<PeerOutput>;
-
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 fn upload_with(peer: Peer, name: &str, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"), &[]);
     let endpoint = format!("{}/v1/uploads", server.url());
-    let data = bytes(4_000_000, seed);
+    let data = pseudo_random(4_000_000, seed);
     let file = dir.path().join("part.age");
     std::fs::write(&file, &data).unwrap();
     let report = format!("{seed:032x}");
