@@ -1,0 +1,42 @@
+//! `berani-ffi`: the uniffi facade over `berani-core`, and the one native library the Android
+//! app loads (`libberani_ffi.so`).
+//!
+//! Only this crate knows about FFI. It wraps the core's [`berani_core::Reporter`] in a
+//! [`Reporter`] object whose methods are one call each, mirrors the core's types as uniffi
+//! records and enums, and owns what a foreign caller needs besides: the public error type
+//! ([`BeraniError`], mapped from core errors in `error.rs` only), the tokio runtime that syncs
+//! run on, logging to the platform, and the platform's capabilities as foreign traits
+//! ([`DeviceKeyStore`], [`SyncListener`], [`LogSink`]). Kotlin is generated from the built
+//! library in library mode (`scripts/test-kotlin`); the generated code is never committed.
+//!
+//! Where things live: `reporter.rs` the facade; `draft.rs`, `outbox.rs`, `profile.rs`,
+//! `gazetteer.rs`, `choices.rs` the records; `keystore.rs` the device key; `sync.rs` delivery
+//! and its handle; `logging.rs` the log sink; `runtime.rs` the runtime; `error.rs` errors.
+
+mod choices;
+mod draft;
+mod error;
+mod gazetteer;
+mod keystore;
+mod logging;
+mod outbox;
+mod profile;
+mod reporter;
+mod runtime;
+mod sync;
+
+pub use choices::*;
+pub use draft::{Attachment, Contact, Draft, IncidentDate};
+pub use error::{BeraniError, FieldProblem, ProfileProblem};
+pub use gazetteer::{Area, AreaLevel, AreaMatch};
+pub use keystore::{DeviceKeyStore, new_device_key};
+pub use logging::{LogLevel, LogRecord, LogSink, init_logging};
+pub use outbox::{
+    FailureReason, FailureReasonInfo, OutboxReport, PartKind, PartStatus, ReportState,
+    failure_reasons,
+};
+pub use profile::{AgencyProfile, Hotline};
+pub use reporter::Reporter;
+pub use sync::{FailedReport, StopReason, SyncHandle, SyncListener, SyncSummary};
+
+uniffi::setup_scaffolding!();
