@@ -38,7 +38,8 @@ pub enum Answer<T> {
     Lost {
         /// What happened (no URL, no token).
         why: String,
-        /// True when the link stalled or dropped mid-request (as opposed to not connecting).
+        /// True when the request timed out: the link stalled (as opposed to a connection
+        /// that could not be made or dropped, where what was measured of the link holds).
         stalled: bool,
     },
 }
@@ -106,7 +107,7 @@ pub fn describe(e: &reqwest::Error) -> String {
 fn lost<T>(e: reqwest::Error) -> Answer<T> {
     Answer::Lost {
         why: describe(&e),
-        stalled: !e.is_connect(),
+        stalled: e.is_timeout(),
     }
 }
 
@@ -275,27 +276,27 @@ impl Tus {
         }
     }
 
-    /// `PATCH` of an upload: appends `chunk` at `offset`; the server's new offset.
+    /// `PATCH` of an upload: appends `chunk` at `offset`, with an `Upload-Checksum` when
+    /// `checksum` is given; the server's new offset.
     pub async fn patch(
         &self,
         url: &Url,
         offset: u64,
         chunk: Vec<u8>,
-        checksum: String,
+        checksum: Option<String>,
         timeout: Duration,
     ) -> Answer<u64> {
-        let r = match self
+        let mut req = self
             .http
             .patch(url.clone())
             .timeout(timeout)
             .header("Tus-Resumable", TUS_VERSION)
             .header(CONTENT_TYPE, OFFSET_STREAM)
-            .header("Upload-Offset", offset)
-            .header("Upload-Checksum", checksum)
-            .body(chunk)
-            .send()
-            .await
-        {
+            .header("Upload-Offset", offset);
+        if let Some(checksum) = checksum {
+            req = req.header("Upload-Checksum", checksum);
+        }
+        let r = match req.body(chunk).send().await {
             Ok(r) => r,
             Err(e) => return lost(e),
         };

@@ -12,9 +12,11 @@
 //! 2. resumes from the server's offset (`HEAD`) when the outbox has its upload URL, which is
 //!    saved the moment the server creates the upload; a gone upload (404) is created again
 //!    (`POST` with every metadata key, the first chunk riding along when it is small);
-//! 3. goes up in `PATCH` chunks with `Upload-Checksum: sha256`, sized to about 15 s of the
-//!    measured throughput (see [`pacing`]) and read from the part file at the offset, so
-//!    memory stays bounded (4 MiB at most);
+//! 3. goes up in `PATCH` chunks sized to about 15 s of the measured throughput (see
+//!    [`pacing`]) and read from the part file at the offset, so memory stays bounded (4 MiB
+//!    at most); a chunk's first attempt has no `Upload-Checksum`, so the server keeps what
+//!    arrives before a drop (the server checks the whole part's SHA-256 at the end), and
+//!    after a 460 every chunk of that part carries `Upload-Checksum: sha256`;
 //! 4. survives failures: network errors, timeouts, 5xx, 408, 423, 429 and answers that are
 //!    not the intake server's (no `Tus-Resumable`) wait with exponential backoff and full
 //!    jitter (or the server's `Retry-After`) and resume from `HEAD`; 409 → `HEAD`; 460 →
