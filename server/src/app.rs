@@ -55,6 +55,8 @@ pub struct AppState {
     pub receipt_key: SigningKey,
     /// Set once the server is stopping.
     pub stopping: AtomicBool,
+    /// The case desk's sessions and throttles.
+    pub desk: crate::desk::DeskState,
 }
 
 /// Every route, with the access log and the stopping guard.
@@ -63,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(PROFILE_PATH, get(profile::get))
         .route("/v1/reports/{report}/receipt", get(receipt::get))
         .merge(tus::routes())
+        .merge(crate::desk::routes())
         .fallback(|| async { Reject::not_found() })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -187,6 +190,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         body_idle: cfg.limits.body_idle,
         receipt_key,
         stopping: AtomicBool::new(false),
+        desk: crate::desk::DeskState::new(&url),
     });
     let (stop, stop_rx) = watch::channel(false);
     let opts = HttpOptions {

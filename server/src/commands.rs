@@ -7,7 +7,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
-use rusqlite::params;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, ServerError};
@@ -39,9 +38,9 @@ pub fn read_password() -> Result<Zeroizing<String>> {
 /// records the export in `audit`.
 pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<()> {
     let db = Folder::new(data).open()?;
-    let (phc, recipient, wrapped) = db.read(|c| {
+    let (phc, recipient, wrapped, generated) = db.read(|c| {
         c.query_row(
-            "SELECT u.password_hash, w.recipient, w.salt, w.params, w.wrapped
+            "SELECT u.password_hash, w.recipient, w.salt, w.params, w.wrapped, u.password_generated
              FROM users u JOIN key_wrappers w ON w.user = u.username
              WHERE u.username = ?1 AND u.role = 'admin'",
             [ADMIN],
@@ -54,14 +53,15 @@ pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<(
                         params: r.get(3)?,
                         wrapped: r.get(4)?,
                     },
+                    r.get::<_, bool>(5)?,
                 ))
             },
         )
     })?;
-    if !keys::verify_password(password, &phc) {
+    if !keys::verify_password(password, &phc, generated) {
         return Err(ServerError::WrongPassword);
     }
-    let identity = keys::unwrap_identity(&wrapped, ADMIN, password)?;
+    let identity = keys::unwrap_identity(&wrapped, ADMIN, password, generated)?;
     if identity.to_public().to_string() != recipient {
         return Err(ServerError::Key(
             "the unwrapped identity does not match its recipient".into(),
@@ -69,19 +69,16 @@ pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<(
     }
     // Audited before it is shown: an export that printed is never missing from the log.
     db.write(|tx| {
-        tx.execute(
-            "INSERT INTO audit (at, actor, action) VALUES (?1, ?2, 'key_export')",
-            params![now_rfc3339(), ADMIN],
+        crate::audit::append(
+            tx,
+            ADMIN,
+            crate::audit::action::KEY_EXPORT,
+            "",
+            "command line",
         )
     })?;
     writeln!(out, "{}", identity.to_secret_string().as_str())?;
     Ok(())
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formats")
 }
 
 /// Prints the profile-signing public key.

@@ -70,9 +70,20 @@ fn argon2(m_kib: u32, t: u32, p: u32) -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// The form a password is hashed and derived in: a generated password (Crockford base32,
+/// see [`generate_password`]) in its normalised form, so that case and dashes do not matter;
+/// a password the user chose exactly as typed.
+pub fn password_form(password: &str, generated: bool) -> Zeroizing<String> {
+    if generated {
+        normalise_password(password)
+    } else {
+        Zeroizing::new(password.to_string())
+    }
+}
+
 /// The Argon2id PHC string of a password (stored in `users.password_hash`).
-pub fn hash_password(password: &str) -> Result<String> {
-    let pw = normalise_password(password);
+pub fn hash_password(password: &str, generated: bool) -> Result<String> {
+    let pw = password_form(password, generated);
     let salt = SaltString::encode_b64(&crypto::random::<16>())
         .map_err(|_| ServerError::Key("salt".into()))?;
     let hash = argon2(KDF_M_KIB, KDF_T, KDF_P)?
@@ -82,8 +93,8 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 /// True when `password` matches the PHC string.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    let pw = normalise_password(password);
+pub fn verify_password(password: &str, phc: &str, generated: bool) -> bool {
+    let pw = password_form(password, generated);
     PasswordHash::new(phc)
         .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
         .unwrap_or(false)
@@ -104,7 +115,7 @@ fn aad(user: &str) -> Vec<u8> {
     format!("berani-server key_wrappers v1 user={user}").into_bytes()
 }
 
-fn wrapping_key(password: &str, salt: &[u8], params: &str) -> Result<RecordKey> {
+fn wrapping_key(password: &str, generated: bool, salt: &[u8], params: &str) -> Result<RecordKey> {
     let bad = || ServerError::Key("unreadable key wrapping parameters".into());
     let mut fields = params.split(',');
     if fields.next() != Some("argon2id") || fields.next() != Some("v=19") {
@@ -118,7 +129,7 @@ fn wrapping_key(password: &str, salt: &[u8], params: &str) -> Result<RecordKey> 
             .and_then(|v| v.parse().ok())
             .ok_or_else(bad)?;
     }
-    let pw = normalise_password(password);
+    let pw = password_form(password, generated);
     let mut key = Zeroizing::new([0u8; 32]);
     argon2(cost[0], cost[1], cost[2])?
         .hash_password_into(pw.as_bytes(), salt, key.as_mut())
@@ -126,11 +137,17 @@ fn wrapping_key(password: &str, salt: &[u8], params: &str) -> Result<RecordKey> 
     Ok(RecordKey::new(&key))
 }
 
-/// Wraps the intake identity for `user` under `password`.
-pub fn wrap_identity(identity: &Identity, user: &str, password: &str) -> Result<Wrapped> {
+/// Wraps the intake identity for `user` under `password` (`generated`: see
+/// [`password_form`]).
+pub fn wrap_identity(
+    identity: &Identity,
+    user: &str,
+    password: &str,
+    generated: bool,
+) -> Result<Wrapped> {
     let salt = crypto::random::<16>().to_vec();
     let params = format!("argon2id,v=19,m={KDF_M_KIB},t={KDF_T},p={KDF_P}");
-    let key = wrapping_key(password, &salt, &params)?;
+    let key = wrapping_key(password, generated, &salt, &params)?;
     let secret = identity.to_secret_string();
     let wrapped = key.seal(&aad(user), secret.as_bytes());
     Ok(Wrapped {
@@ -141,8 +158,13 @@ pub fn wrap_identity(identity: &Identity, user: &str, password: &str) -> Result<
 }
 
 /// Unwraps the intake identity; [`ServerError::WrongPassword`] when the password is wrong.
-pub fn unwrap_identity(w: &Wrapped, user: &str, password: &str) -> Result<Identity> {
-    let key = wrapping_key(password, &w.salt, &w.params)?;
+pub fn unwrap_identity(
+    w: &Wrapped,
+    user: &str,
+    password: &str,
+    generated: bool,
+) -> Result<Identity> {
+    let key = wrapping_key(password, generated, &w.salt, &w.params)?;
     let plain = key
         .open(&aad(user), &w.wrapped)
         .ok_or(ServerError::WrongPassword)?;
@@ -193,25 +215,33 @@ mod tests {
         );
         assert_ne!(*pw, *generate_password());
         assert_eq!(*normalise_password(" ab-o1 il "), "AB0111");
-        let phc = hash_password(&pw).unwrap();
+        let phc = hash_password(&pw, true).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"));
         assert!(!phc.contains(pw.as_str()));
-        assert!(verify_password(&pw.to_lowercase().replace('-', " "), &phc));
-        assert!(!verify_password("WRONG", &phc));
+        assert!(verify_password(
+            &pw.to_lowercase().replace('-', " "),
+            &phc,
+            true
+        ));
+        assert!(!verify_password("WRONG", &phc, true));
+        // A chosen password counts exactly as typed.
+        let chosen = hash_password("Kopi tubruk, 3 gelas!", false).unwrap();
+        assert!(verify_password("Kopi tubruk, 3 gelas!", &chosen, false));
+        assert!(!verify_password("kopi tubruk 3 gelas", &chosen, false));
     }
 
     #[test]
     fn identity_wraps_per_user() {
         let id = Identity::generate();
-        let w = wrap_identity(&id, "admin", "PASS-WORD").unwrap();
-        let back = unwrap_identity(&w, "admin", "pass word").unwrap();
+        let w = wrap_identity(&id, "admin", "PASS-WORD", true).unwrap();
+        let back = unwrap_identity(&w, "admin", "pass word", true).unwrap();
         assert_eq!(back.to_public(), id.to_public());
         assert!(matches!(
-            unwrap_identity(&w, "admin", "other"),
+            unwrap_identity(&w, "admin", "other", true),
             Err(ServerError::WrongPassword)
         ));
         assert!(matches!(
-            unwrap_identity(&w, "officer", "PASS-WORD"),
+            unwrap_identity(&w, "caseworker", "PASS-WORD", true),
             Err(ServerError::WrongPassword)
         ));
         assert!(!w.wrapped.windows(15).any(|s| s == b"AGE-SECRET-KEY-"));

@@ -7,10 +7,12 @@
 //! [`run`]; tests start the server in-process with [`app::start`] or run the binary.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod desk;
 pub mod error;
 pub mod http;
 pub mod keys;

@@ -242,3 +242,8 @@ mod tests {
         assert!(stale_because(&p, "http://a", rk, now + Duration::days(340)).is_some());
     }
 }
+
+/// The regency (kabupaten) code of the current profile, e.g. `33.16`.
+pub fn regency(db: &Db) -> Result<String> {
+    Ok(db.read(load)?.profile()?.regency_code)
+}

@@ -11,7 +11,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Result, ServerError};
 
 /// The schema this build writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 const CREATE: &str = "
 CREATE TABLE settings (
@@ -21,9 +21,19 @@ CREATE TABLE settings (
 
 CREATE TABLE users (
     username TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('admin', 'officer')),
+    role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'caseworker', 'viewer')),
     password_hash TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- Added in schema 2 (the case desk).
+    display_name TEXT NOT NULL DEFAULT '',
+    office TEXT NOT NULL DEFAULT '',
+    email TEXT,
+    on_duty INTEGER NOT NULL DEFAULT 0,
+    -- 1 while the password is one the server generated (the first admin password, a reset):
+    -- it is compared in Crockford-normalised form and must be changed at the next login.
+    password_generated INTEGER NOT NULL DEFAULT 0,
+    totp_secret BLOB,
+    disabled_at INTEGER
 ) STRICT;
 
 -- The intake identity wrapped under a key derived from one user's password.
@@ -36,11 +46,17 @@ CREATE TABLE key_wrappers (
     created_at INTEGER NOT NULL
 ) STRICT;
 
+-- Append-only and hash-chained (see audit.rs): each row's hash covers the previous row's.
 CREATE TABLE audit (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
-    action TEXT NOT NULL
+    action TEXT NOT NULL,
+    -- Added in schema 2.
+    subject TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    prev_hash TEXT NOT NULL DEFAULT '',
+    hash TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 -- The one current signed profile, served byte for byte.
@@ -77,10 +93,70 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_incomplete ON uploads (progress_at) WHERE completed_at IS NULL;
 ";
 
+/// Schema 2: the case desk. Shared by a new database and the upgrade from schema 1.
+const DESK: &str = "
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- One case per report, from the moment its report document (part 0) is complete. Only
+-- workflow facts are in clear: times, stage, assignee. Everything the reporter wrote, and
+-- every note the team writes, stays sealed to the intake key.
+CREATE TABLE cases (
+    report TEXT PRIMARY KEY REFERENCES reports(id),
+    received_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    stage TEXT NOT NULL DEFAULT 'received' CHECK (stage IN ('received', 'identified',
+        'assessed', 'planned', 'services', 'monitoring', 'terminated')),
+    assignee TEXT REFERENCES users(username),
+    assessed_at INTEGER,
+    closed_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    notified_at INTEGER,
+    sla_warned_at INTEGER,
+    -- The statistics bucket this case is counted in, age-sealed to the intake key, so the
+    -- counts carry no case id; NULL until a keyholder first works the case.
+    stats_bucket BLOB,
+    synthetic INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX cases_open ON cases (due_at) WHERE stage != 'terminated';
+CREATE INDEX cases_assignee ON cases (assignee);
+
+-- Each step of a case: a stage change, an assignment, a note, a referral. The free text and
+-- details (risk level, services, consent, reason, office) are in `sealed`, age-sealed to the
+-- intake key.
+CREATE TABLE case_events (
+    id INTEGER PRIMARY KEY,
+    report TEXT NOT NULL REFERENCES cases(report),
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('stage', 'assign', 'note', 'referral')),
+    stage TEXT,
+    assignee TEXT,
+    sealed BLOB
+) STRICT;
+CREATE INDEX case_events_report ON case_events (report, id);
+
+-- Aggregate counts for statistics, with no case id (see SECURITY.md).
+CREATE TABLE stats_counts (
+    month TEXT NOT NULL,
+    category TEXT NOT NULL,
+    district TEXT NOT NULL,
+    victim TEXT NOT NULL,
+    age_band TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    sla TEXT NOT NULL,
+    count INTEGER NOT NULL CHECK (count >= 0),
+    PRIMARY KEY (month, category, district, victim, age_band, stage, sla)
+) STRICT;
+";
+
 /// Creates every table in a new, empty database.
 pub fn create(conn: &Connection) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(CREATE)?;
+    tx.execute_batch(DESK)?;
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
@@ -102,19 +178,77 @@ pub fn upgrade(conn: &mut Connection) -> Result<()> {
             "the database is from a newer berani-server (schema {found}, this build reads {VERSION})"
         )));
     }
-    let tx = conn.transaction()?;
-    upgrade_from(&tx, found)?;
-    tx.pragma_update(None, "user_version", VERSION)?;
-    tx.commit()?;
-    Ok(())
+    // Rebuilding a table (SQLite's twelve-step ALTER) needs foreign keys off, which cannot
+    // change inside a transaction; foreign_key_check proves the result before it commits.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = (|| {
+        let tx = conn.transaction()?;
+        let mut at = found;
+        while at < VERSION {
+            upgrade_from(&tx, at)?;
+            at += 1;
+        }
+        let broken: i64 =
+            tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken != 0 {
+            return Err(ServerError::Folder(format!(
+                "the upgrade from schema {found} left {broken} broken references; nothing was changed"
+            )));
+        }
+        tx.pragma_update(None, "user_version", VERSION)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result
 }
 
-/// Migrates from schema `from` (older than [`VERSION`]) to the current one.
-fn upgrade_from(_tx: &Transaction, from: u32) -> Result<()> {
-    // Schema 1 is the first; later versions add one arm per step here.
-    Err(ServerError::Folder(format!(
-        "no upgrade from schema {from}"
-    )))
+/// Migrates one step, from schema `from` to `from + 1`.
+fn upgrade_from(tx: &Transaction, from: u32) -> Result<()> {
+    match from {
+        1 => {
+            // Roles: 'officer' (never created by schema 1's server) becomes 'caseworker'.
+            tx.execute_batch(
+                "CREATE TABLE users_v2 (
+                    username TEXT PRIMARY KEY,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'coordinator', 'caseworker', 'viewer')),
+                    password_hash TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    display_name TEXT NOT NULL DEFAULT '',
+                    office TEXT NOT NULL DEFAULT '',
+                    email TEXT,
+                    on_duty INTEGER NOT NULL DEFAULT 0,
+                    password_generated INTEGER NOT NULL DEFAULT 0,
+                    totp_secret BLOB,
+                    disabled_at INTEGER
+                 ) STRICT;
+                 INSERT INTO users_v2 (username, role, password_hash, created_at, password_generated)
+                    SELECT username, CASE role WHEN 'officer' THEN 'caseworker' ELSE role END,
+                           password_hash, created_at, 1 FROM users;
+                 DROP TABLE users;
+                 ALTER TABLE users_v2 RENAME TO users;
+                 ALTER TABLE audit ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE audit ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+                 ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';",
+            )?;
+            crate::audit::rechain(tx)?;
+            tx.execute_batch(DESK)?;
+            // Reports whose document had arrived become cases, received when it did.
+            tx.execute(
+                "INSERT INTO cases (report, received_at, due_at, updated_at)
+                 SELECT u.report, u.completed_at, u.completed_at + ?1, u.completed_at
+                 FROM uploads u WHERE u.part = 0 AND u.completed_at IS NOT NULL",
+                [crate::desk::cases::SLA_SECS],
+            )?;
+            Ok(())
+        }
+        _ => Err(ServerError::Folder(format!(
+            "no upgrade from schema {from}"
+        ))),
+    }
 }
 
 #[cfg(test)]

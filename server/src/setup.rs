@@ -117,11 +117,12 @@ pub fn first_start(folder: &Folder, first: &FirstStart, intake_url: &str) -> Res
         let tx = conn.unchecked_transaction()?;
         let now = db::now();
         tx.execute(
-            "INSERT INTO users (username, role, password_hash, created_at)
-             VALUES (?1, 'admin', ?2, ?3)",
-            params![ADMIN, keys::hash_password(&password)?, now],
+            "INSERT INTO users (username, role, password_hash, created_at, display_name,
+                                password_generated)
+             VALUES (?1, 'admin', ?2, ?3, 'Admin', 1)",
+            params![ADMIN, keys::hash_password(&password, true)?, now],
         )?;
-        let w = keys::wrap_identity(&identity, ADMIN, &password)?;
+        let w = keys::wrap_identity(&identity, ADMIN, &password, true)?;
         tx.execute(
             "INSERT INTO key_wrappers (user, recipient, salt, params, wrapped, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

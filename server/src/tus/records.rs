@@ -199,6 +199,11 @@ pub fn complete(tx: &Transaction, upload: &Upload, now: i64) -> rusqlite::Result
          WHERE id = ?1",
         params![upload.id, now],
     )?;
+    if upload.part == 0 {
+        // The report document is what the team acts on: the case opens now, even while
+        // attachments are still on their way, and its one-day clock starts.
+        crate::desk::cases::open_case(tx, &upload.report, now)?;
+    }
     let (done, parts): (u32, u32) = tx.query_row(
         "SELECT (SELECT count(*) FROM uploads WHERE report = ?1 AND completed_at IS NOT NULL),
                 part_count
