@@ -1,0 +1,69 @@
+// What the screens and the delivery job share: the one Reporter (the core), the app's
+// settings, the sync runner, and the agency the app is built for.
+package id.berani
+
+import id.berani.core.AgencyProfile
+import id.berani.core.BeraniException
+import id.berani.core.DeviceKeyStore
+import id.berani.core.ProfileProblem
+import id.berani.core.Reporter
+import id.berani.present.AppSettings
+import id.berani.present.SyncRunner
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.time.Duration
+import java.time.Instant
+
+/**
+ * The agency this build serves: its intake server, the profile-signing key to trust on first
+ * use, and the download page for sharing (res/values/config.xml on a phone).
+ */
+data class AgencyConfig(val intakeUrl: String, val profileKey: String, val downloadUrl: String?)
+
+class Services(
+    private val home: File,
+    private val keys: DeviceKeyStore,
+    val settings: AppSettings,
+    val config: AgencyConfig,
+    /** A signed profile shipped inside the app (assets/agency_profile.jws), if the build has one. */
+    private val bundledProfile: () -> ByteArray? = { null },
+) {
+    /** The core, opened on first use (the device key is unwrapped then). */
+    val reporter: Reporter by lazy { Reporter.open(home.path, keys) }
+
+    val sync = SyncRunner { reporter }
+
+    /** The installed agency profile, or null before the first import. */
+    fun profile(): AgencyProfile? = runCatching { reporter.profile() }.getOrNull()
+
+    /**
+     * Installs or refreshes the agency profile: the bundled one when none is installed (so a
+     * phone that never had signal can seal reports), then the server's when the installed one
+     * is missing or expires within a week. Returns the profile in force; network problems
+     * leave the installed one and are not errors.
+     */
+    fun ensureProfile(now: Instant = Instant.now()): AgencyProfile? {
+        var p = profile()
+        if (p == null) {
+            bundledProfile()?.let { bytes -> runCatching { p = reporter.importProfileBytes(bytes, config.profileKey) } }
+        }
+        val current = p
+        if (current == null || current.expiresAt.isBefore(now.plus(Duration.ofDays(7)))) {
+            refreshProfile()?.let { p = it }
+        }
+        return p
+    }
+
+    /**
+     * Downloads the agency's current profile from its server and installs it; null when the
+     * server cannot be reached or offers nothing newer (the installed profile stays).
+     */
+    fun refreshProfile(): AgencyProfile? = try {
+        runBlocking { reporter.importProfileUrl(config.intakeUrl, config.profileKey) }
+    } catch (e: BeraniException.Profile) {
+        // The server's profile is the one installed already (not newer): that is up to date.
+        if (e.problem == ProfileProblem.OLDER) profile() else null
+    } catch (_: BeraniException) {
+        null
+    }
+}

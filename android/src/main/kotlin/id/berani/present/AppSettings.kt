@@ -1,0 +1,70 @@
+// The app's own small settings: language, the volunteer code, and where the reporter is in
+// the report wizard. None of it is report content (the draft itself is in the core's
+// encrypted store); on a phone these live in a private SharedPreferences file.
+package id.berani.present
+
+import id.berani.R
+
+/** A small string store: SharedPreferences on a phone, a map in tests. */
+interface KeyValue {
+    fun get(key: String): String?
+    fun put(key: String, value: String?)
+}
+
+/** A [KeyValue] in memory. */
+class MemoryKeyValue : KeyValue {
+    private val map = java.util.concurrent.ConcurrentHashMap<String, String>()
+    override fun get(key: String): String? = map[key]
+    override fun put(key: String, value: String?) {
+        if (value == null) map.remove(key) else map[key] = value
+    }
+}
+
+class AppSettings(private val kv: KeyValue) {
+    var language: Language
+        get() = Language.of(kv.get(LANGUAGE))
+        set(value) = kv.put(LANGUAGE, value.tag)
+
+    /**
+     * The volunteer code the reporter entered, if any. It is kept on the phone only: the core
+     * and the intake server have no field for it yet, so nothing sends it.
+     */
+    val volunteerCode: String? get() = kv.get(VOLUNTEER)
+
+    /** Stores a volunteer code (blank removes it); returns the problem when it is not valid. */
+    fun setVolunteerCode(input: String): Problem? {
+        val code = input.trim().uppercase()
+        if (code.isEmpty()) {
+            kv.put(VOLUNTEER, null)
+            return null
+        }
+        if (!VOLUNTEER_CODE.matches(code)) return Problem.App(text(R.string.volunteer_code_invalid))
+        kv.put(VOLUNTEER, code)
+        return null
+    }
+
+    /** Pressing volume-down leaves the app at once (quick exit), when the reporter turned it on. */
+    var volumeKeyExit: Boolean
+        get() = kv.get(VOLUME_EXIT) == "1"
+        set(value) = kv.put(VOLUME_EXIT, if (value) "1" else null)
+
+    /** The draft the wizard is working on, so that it resumes after the app was killed. */
+    var wizardDraftId: String?
+        get() = kv.get(WIZARD_DRAFT)
+        set(value) = kv.put(WIZARD_DRAFT, value)
+
+    /** The wizard step last shown. */
+    var wizardStep: Int
+        get() = kv.get(WIZARD_STEP)?.toIntOrNull() ?: 0
+        set(value) = kv.put(WIZARD_STEP, value.toString())
+
+    companion object {
+        private const val LANGUAGE = "language"
+        private const val VOLUNTEER = "volunteer_code"
+        private const val WIZARD_DRAFT = "wizard_draft"
+        private const val WIZARD_STEP = "wizard_step"
+        private const val VOLUME_EXIT = "volume_key_exit"
+        /** Letters, digits and dashes, 3 to 20 of them, as printed on a volunteer's card. */
+        val VOLUNTEER_CODE = Regex("[A-Z0-9][A-Z0-9-]{1,18}[A-Z0-9]")
+    }
+}
