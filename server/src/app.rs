@@ -208,6 +208,10 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         cfg.sweep_interval(),
         stop_rx.clone(),
     )));
+    tasks.push(tokio::spawn(crate::desk::sweep_sessions(
+        state.clone(),
+        stop_rx.clone(),
+    )));
     tasks.push(tokio::spawn(renew_profile(
         db,
         folder,

@@ -106,7 +106,13 @@ async fn audit_inner(ctx: &Ctx, q: AuditQuery) -> Result<Response, DeskError> {
             }
         }
         @if let Some(before) = next {
-            p { a href={ "/desk/audit?actor=" (q.actor) "&action=" (q.action) "&subject=" (q.subject) "&before=" (before) } { (l.t("Lebih lama →", "Older →")) } }
+            @let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("actor", &q.actor)
+                .append_pair("action", &q.action)
+                .append_pair("subject", &q.subject)
+                .append_pair("before", &before.to_string())
+                .finish();
+            p { a href={ "/desk/audit?" (query) } { (l.t("Lebih lama →", "Older →")) } }
         }
     };
     Ok(page::page(

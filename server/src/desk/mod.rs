@@ -133,6 +133,17 @@ impl DeskState {
     }
 }
 
+/// Ends expired sessions once a minute, so that an idle session's identity does not stay in
+/// memory until its next request.
+pub async fn sweep_sessions(state: Arc<AppState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => state.desk.sessions.sweep(),
+            () = crate::http::stopped(&mut stop) => return,
+        }
+    }
+}
+
 /// Every desk route.
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
