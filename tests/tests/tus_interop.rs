@@ -37,14 +37,23 @@ fn upload_with(peer: Peer, name: &str, seed: u64) {
     let first = peer(&endpoint, &file, &meta, &stop).unwrap();
     assert!(first.stopped(), "{name}:\n{}", first.transcript());
     let url = first.upload_url().unwrap().to_string();
-    let held: u64 = server
-        .db()
-        .query_row(
-            "SELECT upload_offset FROM uploads WHERE report = ?1",
-            [&report],
-            |r| r.get(0),
-        )
-        .unwrap();
+    // The server records the offset once it notices the body broke off, which may be a
+    // moment after the client process has exited: ask until it is there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let held: u64 = loop {
+        let held: u64 = server
+            .db()
+            .query_row(
+                "SELECT upload_offset FROM uploads WHERE report = ?1",
+                [&report],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if held > 0 || std::time::Instant::now() > deadline {
+            break held;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(held > 0 && held <= 1_500_000, "{name}: server holds {held}");
 
     let resume = UploadOptions {
