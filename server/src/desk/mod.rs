@@ -19,6 +19,7 @@ pub mod cases;
 pub mod i18n;
 pub mod page;
 pub mod session;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -154,6 +155,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(auth::routes())
         .merge(cases::routes())
         .merge(audit_page::routes())
+        .merge(users::routes())
 }
 
 async fn home(ctx: Ctx) -> Response {
