@@ -1,7 +1,8 @@
 //! The `berani-server` command line.
 //!
-//! Four jobs: `serve` (the intake), `key export` (break-glass recovery of the intake identity
-//! for the stock `age` tool), `profile pubkey` and `profile sign`. There is deliberately no
+//! Five jobs: `serve` (the intake), `key export` (break-glass recovery of the intake identity
+//! for the stock `age` tool), `profile pubkey`, `profile sign` and `user add` (a desk
+//! account, for operators and scripted set-ups). There is deliberately no
 //! flag to log client addresses: confidentiality has no off switch.
 
 use std::net::SocketAddr;
@@ -33,6 +34,39 @@ pub enum Command {
     /// The signed agency profile.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Case desk accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a desk user with a generated one-time password, printed once as
+    /// `password: …`; roles that read content get the intake identity wrapped for them.
+    /// Audited as `admin`.
+    ///
+    /// The admin password is read from BERANI_ADMIN_PASSWORD, else one line on stdin.
+    Add {
+        /// The data folder.
+        #[arg(long)]
+        data: PathBuf,
+        /// The user name (2–32 lowercase letters, digits, `.`, `-`, `_`).
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, caseworker or viewer.
+        #[arg(long)]
+        role: String,
+        /// The name shown to colleagues [default: the user name].
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// The user's office.
+        #[arg(long, default_value = "")]
+        office: String,
+        /// The address for duty notifications.
+        #[arg(long, default_value = "")]
+        email: String,
+    },
 }
 
 /// `key …`

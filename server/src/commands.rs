@@ -1,4 +1,4 @@
-//! The admin commands: `key export`, `profile pubkey` and `profile sign`.
+//! The admin commands: `key export`, `profile pubkey`, `profile sign` and `user add`.
 //!
 //! `key export` is the break-glass path: it prints the intake identity so that reports can
 //! be opened with the stock `age` tool if this software is ever lost. It needs the admin
@@ -7,8 +7,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use berani_core::age::Identity;
 use zeroize::Zeroizing;
 
+use crate::db::Db;
+use crate::desk::DeskError;
+use crate::desk::users::{self, NewUser};
 use crate::error::{Result, ServerError};
 use crate::keys::{self, Wrapped};
 use crate::profile;
@@ -34,10 +38,8 @@ pub fn read_password() -> Result<Zeroizing<String>> {
     ))
 }
 
-/// Prints the intake identity (`AGE-SECRET-KEY-1…`) after checking the admin password, and
-/// records the export in `audit`.
-pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<()> {
-    let db = Folder::new(data).open()?;
+/// The intake identity, unwrapped from the `admin` user's wrapping with the admin password.
+fn admin_identity(db: &Db, password: &str) -> Result<Identity> {
     let (phc, recipient, wrapped, generated) = db.read(|c| {
         c.query_row(
             "SELECT u.password_hash, w.recipient, w.salt, w.params, w.wrapped, u.password_generated
@@ -67,6 +69,14 @@ pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<(
             "the unwrapped identity does not match its recipient".into(),
         ));
     }
+    Ok(identity)
+}
+
+/// Prints the intake identity (`AGE-SECRET-KEY-1…`) after checking the admin password, and
+/// records the export in `audit`.
+pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<()> {
+    let db = Folder::new(data).open()?;
+    let identity = admin_identity(&db, password)?;
     // Audited before it is shown: an export that printed is never missing from the log.
     db.write(|tx| {
         crate::audit::append(
@@ -78,6 +88,37 @@ pub fn key_export(data: &Path, password: &str, out: &mut impl Write) -> Result<(
         )
     })?;
     writeln!(out, "{}", identity.to_secret_string().as_str())?;
+    Ok(())
+}
+
+/// A desk refusal as the one line a failing command prints (the English reason).
+pub fn desk_error(e: DeskError) -> ServerError {
+    match e {
+        DeskError::Invalid { field, en, .. } => ServerError::Config(format!("{field}: {en}")),
+        DeskError::Internal(why) => ServerError::Config(why),
+        other => ServerError::Config(format!("{other:?}")),
+    }
+}
+
+/// `user add`: creates a desk account as `admin` (the intake identity unwrapped with the
+/// admin password, for roles that read content) and prints its one-time password once.
+pub fn user_add(data: &Path, password: &str, new: &NewUser, out: &mut impl Write) -> Result<()> {
+    let db = Folder::new(data).open()?;
+    let disabled: Option<i64> = db.read(|c| {
+        c.query_row(
+            "SELECT disabled_at FROM users WHERE username = ?1",
+            [ADMIN],
+            |r| r.get(0),
+        )
+    })?;
+    if disabled.is_some() {
+        return Err(ServerError::Config(format!(
+            "the {ADMIN} account is disabled"
+        )));
+    }
+    let identity = admin_identity(&db, password)?;
+    let generated = users::create_blocking(&db, ADMIN, Some(&identity), new).map_err(desk_error)?;
+    writeln!(out, "password: {}", generated.as_str())?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub mod tus;
 use std::io::Write;
 
 pub use app::{Running, start};
-use cli::{Cli, Command, KeyCommand, ProfileCommand};
+use cli::{Cli, Command, KeyCommand, ProfileCommand, UserCommand};
 pub use config::ServeConfig;
 pub use error::{Result, ServerError};
 
@@ -45,6 +45,19 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Profile(ProfileCommand::Sign { data, key }) => {
             commands::profile_sign(&data, key.as_deref(), &mut stdout.lock())
+        }
+        Command::User(UserCommand::Add {
+            data,
+            name,
+            role,
+            display_name,
+            office,
+            email,
+        }) => {
+            let new = desk::users::NewUser::check(&name, &display_name, &office, &email, &role)
+                .map_err(commands::desk_error)?;
+            let password = commands::read_password()?;
+            commands::user_add(&data, &password, &new, &mut stdout.lock())
         }
     }
 }
