@@ -2,6 +2,8 @@
 //! client for the tests.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
