@@ -224,6 +224,11 @@ pub async fn get(State(s): State<Arc<AppState>>) -> Result<Response, Reject> {
         .into_response())
 }
 
+/// The regency (kabupaten) code of the current profile, e.g. `33.16`.
+pub fn regency(db: &Db) -> Result<String> {
+    Ok(db.read(load)?.profile()?.regency_code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,9 +246,4 @@ mod tests {
         assert!(stale_because(&p, "http://a", other, now).is_some());
         assert!(stale_because(&p, "http://a", rk, now + Duration::days(340)).is_some());
     }
-}
-
-/// The regency (kabupaten) code of the current profile, e.g. `33.16`.
-pub fn regency(db: &Db) -> Result<String> {
-    Ok(db.read(load)?.profile()?.regency_code)
 }

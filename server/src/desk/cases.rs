@@ -705,7 +705,7 @@ async fn inbox_page(ctx: &Ctx, q: InboxQuery) -> Result<Response, DeskError> {
                 continue;
             }
         }
-        if q.overdue == "1" && !row.sla_left(now).is_some_and(|s| s < 0) {
+        if q.overdue == "1" && row.sla_left(now).is_none_or(|s| s >= 0) {
             continue;
         }
         let s = if ctx.session.identity.is_some() {
