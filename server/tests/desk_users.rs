@@ -4,41 +4,8 @@
 mod common;
 
 use berani_server::audit;
-use common::desk::{ADMIN_PW, Desk, DeskClient, Page, files_under};
+use common::desk::{ADMIN_PW, Desk, DeskClient, Page, create, files_under, first_login};
 use reqwest::StatusCode;
-
-/// Creates a user through the form; returns the one-time password shown.
-async fn create(admin: &mut DeskClient, name: &str, role: &str, email: &str) -> (Page, String) {
-    let p = admin
-        .post_form(
-            "/desk/users",
-            &[
-                ("username", name),
-                ("display_name", "Nama Lengkap"),
-                ("office", "UPTD PPA Blora"),
-                ("email", email),
-                ("role", role),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    let pw = p.element_text("one-time-password").expect("password shown");
-    assert_eq!(pw.len(), 29, "{pw}");
-    (p, pw)
-}
-
-/// Logs in with a one-time password, is sent to the password form first, and replaces it.
-async fn first_login(d: &Desk, name: &str, one_time: &str, chosen: &str) -> DeskClient {
-    let (mut c, landed) = DeskClient::try_login(&d.base, name, one_time).await;
-    assert_eq!(landed.status, StatusCode::OK, "{}", landed.body);
-    assert_eq!(landed.path, "/desk/account/password");
-    // Nothing else opens before the password is changed.
-    let p = c.get("/desk/inbox").await;
-    assert_eq!(p.path, "/desk/account/password");
-    let p = c.change_password(one_time, chosen).await;
-    assert_eq!(p.path, "/desk/account?done=password", "{}", p.body);
-    c
-}
 
 fn has_wrapper(d: &Desk, user: &str) -> bool {
     d.db()

@@ -25,6 +25,7 @@ pub async fn css() -> Response {
 
 #[derive(Deserialize)]
 pub struct LangQuery {
+    #[serde(default)]
     to: String,
     #[serde(default)]
     back: String,
