@@ -65,6 +65,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/desk/users/{name}/revoke", Admin),
     ("POST", "/desk/users/{name}/disable", Admin),
     ("POST", "/desk/users/{name}/enable", Admin),
+    ("POST", "/desk/users/{name}/totp-off", Admin),
 ];
 
 /// `(METHOD, path)` of every route registered in the desk's source.

@@ -51,6 +51,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/desk/users/{name}/revoke", post(revoke))
         .route("/desk/users/{name}/disable", post(disable))
         .route("/desk/users/{name}/enable", post(enable))
+        .route("/desk/users/{name}/totp-off", post(totp_off))
 }
 
 // ----- checks ----------------------------------------------------------------------------
@@ -361,6 +362,10 @@ fn done_notice(l: Lang, done: &str, user: &str) -> Option<String> {
             "Changes saved. The new role reads report content but holds no key yet: use \"Grant access\" (this resets the password).",
         ),
         "nochange" => l.t("Tidak ada yang berubah.", "Nothing changed."),
+        "totp-off" => l.t(
+            "Verifikasi dua langkah dimatikan; pengguna dapat menyiapkannya lagi di Akun saya.",
+            "Two-step verification switched off; the user can set it up again in My account.",
+        ),
         "revoke" => l.t(
             "Akses ke isi laporan dicabut; sesi pengguna ini diakhiri.",
             "Access to report content revoked; this user's sessions were ended.",
@@ -506,6 +511,12 @@ fn actions(ctx: &Ctx, u: &User) -> Markup {
                 form method="post" action={ (base) "/revoke" } {
                     (csrf(ctx))
                     button.secondary type="submit" { (l.t("Cabut akses isi laporan", "Revoke access to report content")) }
+                }
+            }
+            @if u.totp_secret.is_some() && !is_self {
+                form method="post" action={ (base) "/totp-off" } {
+                    (csrf(ctx))
+                    button.secondary type="submit" { (l.t("Matikan verifikasi dua langkah (ponsel autentikator hilang)", "Switch off two-step verification (authenticator phone lost)")) }
                 }
             }
             @if !is_self {
@@ -766,6 +777,32 @@ async fn revoke_inner(ctx: &Ctx, name: &str, f: CsrfForm) -> Result<Response, De
     // The key is also dropped from memory: the user's sessions end.
     ctx.state.desk.sessions.end_user(&user.username);
     Ok(done("revoke", &user.username))
+}
+
+async fn totp_off(ctx: Ctx, Path(name): Path<String>, Form(f): Form<CsrfForm>) -> Response {
+    respond(totp_off_inner(&ctx, &name, f).await.lang(ctx.lang))
+}
+
+/// For a user who lost the phone with their authenticator: the second factor goes, the
+/// password stays; their sessions end.
+async fn totp_off_inner(ctx: &Ctx, name: &str, f: CsrfForm) -> Result<Response, DeskError> {
+    let user = target(ctx, name, &f.csrf).await?;
+    let (actor, n) = (ctx.user().to_string(), user.username.clone());
+    ctx.state
+        .db
+        .write_async(move |tx| {
+            let changed = tx.execute(
+                "UPDATE users SET totp_secret = NULL WHERE username = ?1 AND totp_secret IS NOT NULL",
+                [&n],
+            )?;
+            if changed == 1 {
+                audit::append(tx, &actor, action::TOTP_DISABLE, &n, "by an admin")?;
+            }
+            Ok::<_, DeskError>(())
+        })
+        .await?;
+    ctx.state.desk.sessions.end_user(&user.username);
+    Ok(done("totp-off", &user.username))
 }
 
 async fn disable(ctx: Ctx, Path(name): Path<String>, Form(f): Form<CsrfForm>) -> Response {
