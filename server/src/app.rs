@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::config::ServeConfig;
 use crate::db::Db;
+use crate::desk::notify::{self, Mailer};
 use crate::error::{Result, ServerError};
 use crate::http::{self, HttpOptions};
 use crate::limits::{self, Limits};
@@ -156,6 +157,7 @@ fn log_freshness(f: &Freshness) {
 /// Sets up (first start) or opens the data folder and starts serving.
 pub async fn start(cfg: ServeConfig) -> Result<Running> {
     let tls = cfg.tls.as_ref().map(http::tls_acceptor).transpose()?;
+    let mailer = cfg.notify.smtp.as_ref().map(Mailer::new).transpose()?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| ServerError::io(format!("cannot listen on {}", cfg.listen), e))?;
@@ -212,6 +214,18 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         state.clone(),
         stop_rx.clone(),
     )));
+    match mailer {
+        Some(m) => {
+            tracing::info!("e-mail notifications are on");
+            tasks.push(tokio::spawn(notify::run(
+                state.clone(),
+                m,
+                cfg.notify.interval,
+                stop_rx.clone(),
+            )));
+        }
+        None => tracing::info!("e-mail notifications are off: no --smtp-url"),
+    }
     tasks.push(tokio::spawn(renew_profile(
         db,
         folder,

@@ -12,7 +12,9 @@ use std::time::Duration;
 use berani_core::profile::Hotline;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, FirstStart, LimitConfig, ServeConfig, TlsFiles};
+use crate::config::{
+    self, FirstStart, LimitConfig, NotifyConfig, ServeConfig, SmtpConfig, TlsFiles,
+};
 
 /// Berani intake server.
 #[derive(Debug, Parser)]
@@ -150,6 +152,24 @@ pub struct ServeArgs {
     /// How often to sweep expired uploads.
     #[arg(long, hide = true, value_parser = config::parse_duration)]
     pub sweep_interval: Option<Duration>,
+    /// SMTP server for e-mail to the on-duty coordinators when a report arrives and when a
+    /// case is 4 h from its assessment deadline, e.g. smtp://host:25,
+    /// smtp://user:pass@host:587?tls=required, smtps://user:pass@host:465. The e-mails hold a
+    /// link to the case and nothing about the report. Without it, no e-mail is sent.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BERANI_SMTP_URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender address of notification e-mails (needed with --smtp-url), e.g.
+    /// "Berani <berani@dinsos.example.go.id>".
+    #[arg(long, value_name = "ADDRESS", env = "BERANI_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// How often to look for cases to notify about.
+    #[arg(long, hide = true, default_value = "30s", value_parser = config::parse_duration)]
+    pub notify_interval: Duration,
 }
 
 impl ServeArgs {
@@ -185,6 +205,14 @@ impl ServeArgs {
                 patches_per_report: self.max_patches_per_report.max(1),
                 patches_total: self.max_patches.max(1),
                 sweep_interval: self.sweep_interval,
+            },
+            notify: NotifyConfig {
+                // A missing sender is refused at start, with a message naming the flag.
+                smtp: self.smtp_url.map(|url| SmtpConfig {
+                    url,
+                    from: self.smtp_from.unwrap_or_default(),
+                }),
+                interval: self.notify_interval,
             },
         }
     }

@@ -28,6 +28,8 @@ pub struct ServeConfig {
     pub first_start: FirstStart,
     /// Timeouts and concurrency limits.
     pub limits: LimitConfig,
+    /// E-mail notifications to the on-duty team.
+    pub notify: NotifyConfig,
 }
 
 /// PEM files for HTTPS.
@@ -94,6 +96,43 @@ impl Default for LimitConfig {
     }
 }
 
+/// E-mail notifications (see [`crate::desk::notify`]).
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// The SMTP server and sender; `None` turns notifications off.
+    pub smtp: Option<SmtpConfig>,
+    /// How often the notifier looks for new and nearly overdue cases.
+    pub interval: Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where notifications are sent from.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    /// lettre's connection URL: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`. It may hold a password, so it is never printed.
+    pub url: String,
+    /// The `From:` address.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", &"(hidden)")
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
 impl ServeConfig {
     /// Defaults for a data folder: 127.0.0.1:8080, plain HTTP, a 7-day upload TTL.
     pub fn new(data: impl Into<PathBuf>) -> Self {
@@ -105,6 +144,7 @@ impl ServeConfig {
             upload_ttl: Duration::from_secs(7 * 24 * 3600),
             first_start: FirstStart::default(),
             limits: LimitConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 

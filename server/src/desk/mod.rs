@@ -17,6 +17,7 @@ pub mod audit_page;
 pub mod auth;
 pub mod cases;
 pub mod i18n;
+pub mod notify;
 pub mod page;
 pub mod session;
 pub mod users;
