@@ -474,7 +474,8 @@ pub struct Event {
     pub details: Option<Details>,
 }
 
-fn events(
+/// A case's steps, oldest first, with their sealed details opened when `identity` is given.
+pub fn events(
     c: &Connection,
     report: &str,
     identity: Option<&Identity>,

@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod notify;
 pub mod page;
 pub mod session;
+pub mod stats;
 pub mod users;
 
 use std::sync::Arc;
@@ -157,6 +158,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(cases::routes())
         .merge(audit_page::routes())
         .merge(users::routes())
+        .merge(stats::routes())
 }
 
 async fn home(ctx: Ctx) -> Response {
