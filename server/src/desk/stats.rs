@@ -293,7 +293,7 @@ fn fmt1(x: f64) -> String {
 /// and description, and the numbers as a table.
 fn figure(id: &str, title: &str, l: Lang, svg: Markup, table: Markup) -> Markup {
     html! {
-        figure.chart id={ "chart-" (id) } {
+        figure.chart.card id={ "chart-" (id) } {
             figcaption { strong { (title) } }
             (svg)
             details {
@@ -390,7 +390,7 @@ fn columns(id: &str, title: &str, l: Lang, head: &str, rows: &[Row]) -> Markup {
     let max = rows.iter().map(|r| r.value).max().unwrap_or(0);
     let n = rows.len().max(1) as f64;
     let slot = plot_w / n;
-    let bar = (slot * 0.7).max(2.0);
+    let bar = (slot * 0.7).clamp(2.0, 56.0);
     let base = h - bottom;
     let body = html! {
         line x1=(left) y1=(base) x2=(W - 8) y2=(base) stroke="#888" stroke-width="1" {}
@@ -846,7 +846,7 @@ async fn stats_inner(ctx: &Ctx, q: StatsQuery) -> Result<Response, DeskError> {
             p.muted { (l.t("Dari waktu kerja kasus yang tercatat terbuka (tanpa kunci), untuk kasus yang diterima pada periode ini.",
                 "From the cases' clear workflow times (no key needed), for cases received in this period.")) }
         }
-        div.charts {
+        div {
             (columns("month", &format!("{} ({})", l.t("Kasus per bulan", "Cases per month"),
                 match period.year { Some(y) => y.to_string(), None => l.t("12 bulan terakhir", "last 12 months").to_string() }),
                 l, l.t("Bulan", "Month"), &f.per_month))
