@@ -617,6 +617,7 @@ fn figures(
         years.push(month_of(f.received_at).0);
     }
     years.push(ny);
+    years.extend(period.year);
     years.sort_unstable();
     years.dedup();
     let per_year = by_year
