@@ -66,6 +66,9 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/desk/users/{name}/disable", Admin),
     ("POST", "/desk/users/{name}/enable", Admin),
     ("POST", "/desk/users/{name}/totp-off", Admin),
+    ("GET", "/desk/stats", Viewer),
+    ("GET", "/desk/stats.csv", Viewer),
+    ("GET", "/desk/export.csv", Admin),
 ];
 
 /// `(METHOD, path)` of every route registered in the desk's source.
