@@ -37,8 +37,9 @@ object DeliveryScheduler {
 
     /** Makes sure the job is scheduled (it replaces a pending one; a running one finishes first). */
     fun schedule(ctx: Context) {
-        val js = ctx.getSystemService(JobScheduler::class.java) ?: return
-        if (js.allPendingJobs.none { it.id == JOB_ID }) js.schedule(jobInfo(ctx))
+        val app = ctx.applicationContext
+        val js = app.getSystemService(JobScheduler::class.java) ?: return
+        if (js.allPendingJobs.none { it.id == JOB_ID }) js.schedule(jobInfo(app))
     }
 }
 

@@ -44,7 +44,7 @@ class BeraniFileProvider : ContentProvider() {
     private fun fileOf(t: ProvidedFile): File {
         val ctx = context ?: throw FileNotFoundException("no context")
         return when (t) {
-            ProvidedFile.Apk -> File(ctx.applicationInfo.sourceDir)
+            ProvidedFile.Apk -> File(ctx.applicationInfo.sourceDir ?: throw FileNotFoundException("no app file"))
             is ProvidedFile.Capture -> File(captureDir(ctx), t.name)
         }
     }

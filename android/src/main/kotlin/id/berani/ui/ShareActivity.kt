@@ -31,7 +31,7 @@ class ShareActivity : BaseActivity() {
         if (url == null) {
             content.addView(ui.body(s(R.string.share_no_link), Palette.TEXT_MUTED))
         } else {
-            content.addView(ui.body(url).apply { setTextIsSelectable(true) })
+            content.addView(ui.body(url))
             content.addView(qrView(url))
             content.addView(ui.button(s(R.string.share_link)) { shareText(s(Sharing.message(url))) }.apply { id = R.id.share_link })
         }

@@ -1,0 +1,131 @@
+// Test support: the app's strings read from res/values*/strings.xml (there is no aapt here), a
+// device key in memory, a live berani-server on loopback, and a home folder with its profile.
+package id.berani
+
+import id.berani.core.DeviceKeyStore
+import id.berani.core.Reporter
+import id.berani.core.newDeviceKey
+import id.berani.present.Language
+import id.berani.present.Strings
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.net.ServerSocket
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
+import java.time.Duration
+import java.util.Locale
+import java.util.concurrent.TimeUnit
+import javax.xml.parsers.DocumentBuilderFactory
+import org.w3c.dom.Element
+
+/** The words of the app's string resources, as a phone would show them, from the XML files. */
+class ResStrings(private val language: Language) : Strings {
+    override fun get(id: Int, vararg args: Any): String {
+        val name = NAMES[id] ?: error("no string resource with id 0x${Integer.toHexString(id)}")
+        val raw = (if (language == Language.EN) EN[name] else null) ?: ID[name] ?: error("string/$name not in strings.xml")
+        return if (args.isEmpty()) raw.replace("%%", "%") else String.format(Locale.forLanguageTag(language.tag), raw, *args)
+    }
+
+    companion object {
+        val res: Path = Paths.get(System.getProperty("berani.res") ?: error("-Dberani.res not set"))
+
+        /** The text of each <string>, unescaped as aapt does (\' \" \n, surrounding quotes). */
+        fun load(folder: String): Map<String, String> {
+            val doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(res.resolve(folder).resolve("strings.xml").toFile())
+            val nodes = doc.getElementsByTagName("string")
+            return (0 until nodes.length).associate { i ->
+                val e = nodes.item(i) as Element
+                e.getAttribute("name") to unescape(e.textContent)
+            }
+        }
+
+        fun unescape(s: String): String {
+            val t = s.trim().let { if (it.length >= 2 && it.startsWith('"') && it.endsWith('"')) it.substring(1, it.length - 1) else it }
+            return t.replace("\\'", "'").replace("\\\"", "\"").replace("\\n", "\n")
+        }
+
+        val ID: Map<String, String> by lazy { load("values") }
+        val EN: Map<String, String> by lazy { load("values-en") }
+        private val NAMES: Map<Int, String> by lazy {
+            R.string::class.java.declaredFields.filter { it.type == Int::class.javaPrimitiveType }
+                .associate { it.getInt(null) to it.name }
+        }
+    }
+}
+
+class MemoryKeyStore(private val key: ByteArray = newDeviceKey()) : DeviceKeyStore {
+    override fun deviceKey(): ByteArray = key.copyOf()
+}
+
+object TestPaths {
+    val fixtures: Path = Paths.get(System.getProperty("berani.fixtures") ?: error("-Dberani.fixtures not set"))
+    val serverBinary: String = System.getProperty("berani.server") ?: error("-Dberani.server not set")
+
+    /** An M4A-looking voice note: an `ftypM4A ` box, then bytes. */
+    fun voiceNote(dir: File): File = File(dir, "voice-${System.nanoTime()}.m4a").apply {
+        val head = byteArrayOf(0, 0, 0, 0x20) + "ftypM4A ".toByteArray() + byteArrayOf(0, 0, 0, 0) + "M4A mp42".toByteArray()
+        writeBytes(head + ByteArray(4000) { (it * 7).toByte() })
+    }
+}
+
+/** A real `berani-server serve` on a free loopback port, with a new data folder. */
+class IntakeServer : AutoCloseable {
+    private val data: Path = Files.createTempDirectory("berani-server-")
+    val port: Int = ServerSocket(0).use { it.localPort }
+    val url = "http://127.0.0.1:$port"
+    private val log: Path = data.resolveSibling("${data.fileName}.log")
+    private val process: Process = ProcessBuilder(
+        TestPaths.serverBinary, "serve", "--data", data.toString(), "--listen", "127.0.0.1:$port",
+        "--hotline", "Dinsos P3A Blora=0296123456,081234567890",
+    ).redirectErrorStream(true).redirectOutput(log.toFile()).start()
+
+    /** The profile-signing key to trust, from `berani-server profile pubkey`. */
+    val profileKey: String
+
+    init {
+        val http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build()
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90)
+        while (true) {
+            check(process.isAlive) { "berani-server exited: ${Files.readString(log)}" }
+            val ok = runCatching {
+                http.send(
+                    HttpRequest.newBuilder(URI("$url/v1/profile")).timeout(Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.discarding(),
+                ).statusCode() == 200
+            }.getOrDefault(false)
+            if (ok) break
+            check(System.nanoTime() < deadline) { "berani-server did not answer" }
+            Thread.sleep(50)
+        }
+        val p = ProcessBuilder(TestPaths.serverBinary, "profile", "pubkey", "--data", data.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        profileKey = p.inputStream.bufferedReader().readText().trim()
+        check(p.waitFor() == 0 && profileKey.startsWith("ed25519:")) { "profile pubkey failed: $profileKey" }
+    }
+
+    val config: AgencyConfig get() = AgencyConfig(url, profileKey, "https://lapor.example.go.id/unduh")
+
+    /** A reporter home with this server's profile installed. */
+    fun home(dir: File, keys: DeviceKeyStore = MemoryKeyStore()): Reporter {
+        val r = Reporter.open(dir.path, keys)
+        runBlocking { r.importProfileUrl(url, profileKey) }
+        return r
+    }
+
+    override fun close() {
+        process.destroyForcibly()
+        process.waitFor(10, TimeUnit.SECONDS)
+    }
+
+    companion object {
+        /** One server for the whole test run (each test uses its own reporter home). */
+        val shared: IntakeServer by lazy { IntakeServer().also { s -> Runtime.getRuntime().addShutdownHook(Thread { s.close() }) } }
+    }
+}
+
+fun tempDir(prefix: String): File = Files.createTempDirectory(prefix).toFile()
