@@ -50,6 +50,11 @@ class WizardActivity : BaseActivity() {
         wizard.open()
         wantsContact = wizard.draft.contact != null
         super.onCreate(savedInstanceState)
+        // Android 13+ (and always from targetSdk 36): system Back arrives here, not in
+        // onBackPressed; it goes one question back, like the Back button.
+        if (android.os.Build.VERSION.SDK_INT >= 33) {
+            onBackInvokedDispatcher.registerOnBackInvokedCallback(android.window.OnBackInvokedDispatcher.PRIORITY_DEFAULT) { back() }
+        }
     }
 
     override fun onPause() {
