@@ -82,17 +82,12 @@ class OutboxActivity : BaseActivity() {
     }
 
     private fun sendNow() {
-        val start = {
-            SendNow.start(app, notify = granted(WizardActivity.NOTIFICATIONS))
-            ticker.postDelayed(poll, 300)
-        }
-        // Android 13+: ask for notifications first, in plain words; sending works either way.
+        // Android 13+: ask for notifications once, in plain words; sending does not wait for it.
         if (android.os.Build.VERSION.SDK_INT >= 33 && !granted(WizardActivity.NOTIFICATIONS)) {
-            withPermission(WizardActivity.NOTIFICATIONS, R.string.permission_notifications) { start() }
-            if (!granted(WizardActivity.NOTIFICATIONS)) start()
-        } else {
-            start()
+            withPermission(WizardActivity.NOTIFICATIONS, R.string.permission_notifications) {}
         }
+        SendNow.start(app, notify = granted(WizardActivity.NOTIFICATIONS))
+        ticker.postDelayed(poll, 300)
         refresh()
     }
 
