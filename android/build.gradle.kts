@@ -236,7 +236,7 @@ val generateUniffiKotlin = tasks.register<GenerateUniffiKotlin>("generateUniffiK
 // the app's Kotlin needs it) and the libraries a jniLibs folder.
 androidComponents {
     onVariants { variant ->
-        variant.sources.java?.addGeneratedSourceDirectory(generateUniffiKotlin, GenerateUniffiKotlin::outputDir)
+        (variant.sources.kotlin ?: variant.sources.java)?.addGeneratedSourceDirectory(generateUniffiKotlin, GenerateUniffiKotlin::outputDir)
         variant.sources.jniLibs?.addGeneratedSourceDirectory(cargoNdkBuild, CargoNdkBuild::outputDir)
     }
 }
