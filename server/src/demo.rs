@@ -9,7 +9,9 @@
 //! each form carries. Only workflow times of these synthetic cases are moved back in the
 //! database afterwards (`received_at`, `due_at`, `assessed_at`, `closed_at` and the times of
 //! their steps), so that the desk shows months of history and every SLA outcome; every case
-//! is then opened once so that the statistics counts follow.
+//! is then opened once so that the statistics counts follow. What the reporter sealed is not
+//! changed, so a backdated case shows the time it was drafted (today) after the time it was
+//! received; the newest case is not backdated.
 //!
 //! Every report text starts with "CONTOH SINTETIS" and every case has `synthetic = 1`. The
 //! choices are drawn from a fixed seed, so two runs make the same desk (ids and keys differ).
@@ -115,7 +117,7 @@ const fn plan(
 fn plans() -> Vec<Plan> {
     use Stage::*;
     vec![
-        plan(20 * 60, Received, 0, true, true, false, false, ""),
+        plan(0, Received, 0, true, true, false, false, ""),
         plan(2 * HOUR, Received, 0, false, false, true, false, ""),
         plan(5 * HOUR, Received, 0, false, true, false, false, ""),
         plan(21 * HOUR, Received, 0, false, false, false, true, ""),
@@ -633,11 +635,15 @@ async fn seed_running(running: &app::Running) -> Result<Zeroizing<String>> {
             (ids.clone(), plans.iter().map(|p| p.age).collect());
         state.db.write(|tx| {
             for (id, age) in ids.iter().zip(ages) {
+                // A case of age 0 keeps the time it really arrived.
                 let received = now - age;
                 let n = tx.execute(
-                    "UPDATE cases SET synthetic = 1, received_at = ?2, due_at = ?3, updated_at = ?2
+                    "UPDATE cases SET synthetic = 1,
+                        received_at = CASE WHEN ?4 THEN received_at ELSE ?2 END,
+                        due_at = CASE WHEN ?4 THEN due_at ELSE ?3 END,
+                        updated_at = CASE WHEN ?4 THEN updated_at ELSE ?2 END
                      WHERE report = ?1",
-                    params![id, received, received + SLA_SECS],
+                    params![id, received, received + SLA_SECS, age == 0],
                 )?;
                 if n != 1 {
                     return Err(demo_err("a delivered report has no case"));
@@ -750,7 +756,7 @@ async fn seed_running(running: &app::Running) -> Result<Zeroizing<String>> {
 
     // ----- history: move the synthetic workflow times back, so the desk has months of it ---
     state.db.write(|tx| {
-        for (id, p) in ids.iter().zip(&plans) {
+        for (id, p) in ids.iter().zip(&plans).filter(|(_, p)| p.age > 0) {
             retime(tx, id, p, now)?;
         }
         Ok::<_, ServerError>(())
