@@ -540,7 +540,7 @@ pub fn run(data: &Path, out: &mut impl Write) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let password = rt.block_on(seed(data))?;
+    let accounts = rt.block_on(seed(data))?;
     writeln!(out, "demo desk ready in {}", data.display())?;
     writeln!(
         out,
@@ -553,12 +553,21 @@ pub fn run(data: &Path, out: &mut impl Write) -> Result<()> {
         data.display()
     )?;
     writeln!(out, "then open: http://127.0.0.1:8080/desk")?;
+    for (name, role, pw) in accounts.iter().skip(1) {
+        writeln!(out, "{role} {name}, password: {}", pw.as_str())?;
+    }
+    if accounts.len() == 1 {
+        writeln!(
+            out,
+            "every case is assigned to the admin (this desk has no users page to make a team)"
+        )?;
+    }
     writeln!(out, "admin user: {ADMIN}")?;
-    writeln!(out, "admin password: {}", password.as_str())?;
+    writeln!(out, "admin password: {}", accounts[0].2.as_str())?;
     Ok(())
 }
 
-async fn seed(data: &Path) -> Result<Zeroizing<String>> {
+async fn seed(data: &Path) -> Result<Vec<(String, &'static str, Zeroizing<String>)>> {
     let mut cfg = ServeConfig::new(data);
     cfg.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let running = app::start(cfg).await?;
@@ -567,7 +576,9 @@ async fn seed(data: &Path) -> Result<Zeroizing<String>> {
     result
 }
 
-async fn seed_running(running: &app::Running) -> Result<Zeroizing<String>> {
+async fn seed_running(
+    running: &app::Running,
+) -> Result<Vec<(String, &'static str, Zeroizing<String>)>> {
     let first_password = running
         .admin_password
         .clone()
@@ -655,103 +666,29 @@ async fn seed_running(running: &app::Running) -> Result<Zeroizing<String>> {
 
     // ----- the team: log in through the desk, change the first password, work the cases ---
     eprintln!("working the cases through the desk…");
-    let mut desk = Desk::new(&base)?;
-    let login = desk.get("/desk/login").await?;
-    desk.post(
-        "/desk/login",
-        &[
-            ("csrf", &csrf_of(&login)?),
-            ("username", ADMIN),
-            ("password", first_password.as_str()),
-        ],
-    )
-    .await?;
-    if !desk.cookies.contains_key(COOKIE) {
-        return Err(demo_err("the admin login was refused"));
-    }
-    desk.cookies.remove(LOGIN_COOKIE);
-    let form = desk.get("/desk/account/password").await?;
-    let csrf = csrf_of(&form)?;
     let password = Zeroizing::new(format!("demo-{}", keys::generate_password().to_lowercase()));
-    desk.post(
-        "/desk/account/password",
-        &[
-            ("csrf", &csrf),
-            ("current", first_password.as_str()),
-            ("new", password.as_str()),
-            ("again", password.as_str()),
-        ],
-    )
-    .await?;
+    let mut admin = Person::log_in(&base, ADMIN, &first_password, Some(&password)).await?;
+    let team = make_team(&mut admin, &base).await?;
+    let (mut coordinator, mut workers) = match team {
+        Some((c, w)) => (Some(c), w),
+        None => (None, Vec::new()),
+    };
 
-    let services = [
-        "psychosocial",
-        "health",
-        "legal_aid",
-        "shelter",
-        "law_enforcement",
-    ];
     for (i, (id, p)) in ids.iter().zip(&plans).enumerate() {
+        // The coordinator assigns; the assignee works the case. Without a team, the admin
+        // does both.
+        let worker = (!workers.is_empty()).then(|| i % workers.len());
         if p.assign {
-            desk.post(
-                &format!("/desk/cases/{id}/assign"),
-                &[("csrf", &csrf), ("assignee", ADMIN)],
-            )
-            .await?;
+            let to = worker.map_or(ADMIN.to_string(), |w| workers[w].name.clone());
+            let by = coordinator.as_mut().unwrap_or(&mut admin);
+            by.post(&format!("/desk/cases/{id}/assign"), &[("assignee", &to)])
+                .await?;
         }
-        let mut at = Stage::Received;
-        while at < p.stage {
-            let to = at.next().expect("a later stage");
-            let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("to", to.key())];
-            let note;
-            match to {
-                Stage::Identified => {
-                    let risk = match (p.danger, i % 2) {
-                        (true, _) => "high",
-                        (false, 0) => "medium",
-                        _ => "low",
-                    };
-                    form.push(("risk", risk));
-                    note = "CONTOH SINTETIS: korban dihubungi lewat telepon, identitas dan situasi dicatat.";
-                }
-                Stage::Assessed => {
-                    note =
-                        "CONTOH SINTETIS: asesmen bio-psiko-sosial oleh pendamping dan psikolog.";
-                }
-                Stage::Planned => {
-                    form.push(("consent", "1"));
-                    note =
-                        "CONTOH SINTETIS: rencana intervensi disepakati bersama korban dan wali.";
-                }
-                Stage::Services => {
-                    form.push(("services", services[i % services.len()]));
-                    form.push(("services", services[(i + 2) % services.len()]));
-                    note = "CONTOH SINTETIS: layanan berjalan sesuai rencana.";
-                }
-                Stage::Monitoring => {
-                    note = "CONTOH SINTETIS: kunjungan rumah bulanan.";
-                }
-                Stage::Terminated => {
-                    form.push(("reason", p.reason));
-                    note = "CONTOH SINTETIS: kasus ditutup.";
-                }
-                Stage::Received => unreachable!("never a target"),
-            }
-            form.push(("note", note));
-            desk.post(&format!("/desk/cases/{id}/stage"), &form).await?;
-            at = to;
-        }
-        if p.stage == Stage::Services && i % 2 == 0 {
-            desk.post(
-                &format!("/desk/cases/{id}/refer"),
-                &[
-                    ("csrf", &csrf),
-                    ("office", "UPTD PPA Provinsi Jawa Tengah"),
-                    ("note", "CONTOH SINTETIS: rujukan untuk bantuan hukum."),
-                ],
-            )
-            .await?;
-        }
+        let person = match worker {
+            Some(w) if p.assign => &mut workers[w],
+            _ => &mut admin,
+        };
+        work_case(person, id, p, i).await?;
     }
 
     // ----- history: move the synthetic workflow times back, so the desk has months of it ---
@@ -764,9 +701,198 @@ async fn seed_running(running: &app::Running) -> Result<Zeroizing<String>> {
 
     // ----- open every case once: the statistics counts follow the case as it is now -------
     for id in &ids {
-        desk.get(&format!("/desk/cases/{id}")).await?;
+        admin.desk.get(&format!("/desk/cases/{id}")).await?;
     }
-    Ok(password)
+    let mut accounts = vec![(ADMIN.to_string(), "admin", password)];
+    for p in coordinator.into_iter().chain(workers) {
+        accounts.push((p.name, p.role, p.password));
+    }
+    Ok(accounts)
+}
+
+/// A desk user logged in through the login form, with the session's CSRF token.
+struct Person {
+    name: String,
+    role: &'static str,
+    password: Zeroizing<String>,
+    desk: Desk,
+    csrf: String,
+}
+
+impl Person {
+    /// Logs in; with `new_password`, replaces the one-time password on the forced form.
+    async fn log_in(
+        base: &str,
+        name: &str,
+        password: &str,
+        new_password: Option<&str>,
+    ) -> Result<Person> {
+        let mut desk = Desk::new(base)?;
+        let login = desk.get("/desk/login").await?;
+        desk.post(
+            "/desk/login",
+            &[
+                ("csrf", &csrf_of(&login)?),
+                ("username", name),
+                ("password", password),
+            ],
+        )
+        .await?;
+        if !desk.cookies.contains_key(COOKIE) {
+            return Err(demo_err(format!("the login of {name} was refused")));
+        }
+        desk.cookies.remove(LOGIN_COOKIE);
+        let form = desk.get("/desk/account/password").await?;
+        let csrf = csrf_of(&form)?;
+        let kept = match new_password {
+            Some(new) => {
+                desk.post(
+                    "/desk/account/password",
+                    &[
+                        ("csrf", &csrf),
+                        ("current", password),
+                        ("new", new),
+                        ("again", new),
+                    ],
+                )
+                .await?;
+                new
+            }
+            None => password,
+        };
+        Ok(Person {
+            name: name.to_string(),
+            role: "",
+            password: Zeroizing::new(kept.to_string()),
+            desk,
+            csrf,
+        })
+    }
+
+    /// POSTs a form with this session's CSRF token.
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Result<()> {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(form);
+        self.desk.post(path, &all).await
+    }
+}
+
+/// The demo team, when the desk has its users page: a coordinator and two caseworkers,
+/// created by the admin through the page and logged in with their own new passwords.
+async fn make_team(admin: &mut Person, base: &str) -> Result<Option<(Person, Vec<Person>)>> {
+    let req = admin.desk.http.get(format!("{base}/desk/users"));
+    let (status, _) = admin.desk.send(req).await?;
+    if status == StatusCode::NOT_FOUND {
+        eprintln!("this desk has no users page yet: every case is assigned to the admin");
+        return Ok(None);
+    }
+    let people = [
+        ("kartini", "coordinator", "Kartini (contoh)"),
+        ("sari", "caseworker", "Sari (contoh)"),
+        ("budi", "caseworker", "Budi (contoh)"),
+    ];
+    let mut made = Vec::new();
+    for (name, role, display) in people {
+        let form = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", admin.csrf.as_str()),
+                ("username", name),
+                ("display_name", display),
+                ("office", "UPTD PPA Kabupaten Blora (contoh)"),
+                ("email", ""),
+                ("role", role),
+            ])
+            .finish();
+        let req = admin
+            .desk
+            .http
+            .post(format!("{base}/desk/users"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form);
+        let (status, page) = admin.desk.send(req).await?;
+        let one_time = page
+            .split("id=\"one-time-password\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .filter(|_| status == StatusCode::OK)
+            .ok_or_else(|| {
+                demo_err(format!(
+                    "the users page did not create {name} (it answered {status})"
+                ))
+            })?
+            .to_string();
+        let own = Zeroizing::new(format!("demo-{}", keys::generate_password().to_lowercase()));
+        let mut p = Person::log_in(base, name, &one_time, Some(&own)).await?;
+        p.role = role;
+        made.push(p);
+    }
+    let coordinator = made.remove(0);
+    Ok(Some((coordinator, made)))
+}
+
+/// Moves one case through the stages of its plan, through the stage form.
+async fn work_case(person: &mut Person, id: &str, p: &Plan, i: usize) -> Result<()> {
+    let services = [
+        "psychosocial",
+        "health",
+        "legal_aid",
+        "shelter",
+        "law_enforcement",
+    ];
+    let mut at = Stage::Received;
+    while at < p.stage {
+        let to = at.next().expect("a later stage");
+        let mut form: Vec<(&str, &str)> = vec![("to", to.key())];
+        let note = match to {
+            Stage::Identified => {
+                let risk = match (p.danger, i % 2) {
+                    (true, _) => "high",
+                    (false, 0) => "medium",
+                    _ => "low",
+                };
+                form.push(("risk", risk));
+                "CONTOH SINTETIS: korban dihubungi lewat telepon, identitas dan situasi dicatat."
+            }
+            Stage::Assessed => {
+                "CONTOH SINTETIS: asesmen bio-psiko-sosial oleh pendamping dan psikolog."
+            }
+            Stage::Planned => {
+                form.push(("consent", "1"));
+                "CONTOH SINTETIS: rencana intervensi disepakati bersama korban dan wali."
+            }
+            Stage::Services => {
+                form.push(("services", services[i % services.len()]));
+                form.push(("services", services[(i + 2) % services.len()]));
+                "CONTOH SINTETIS: layanan berjalan sesuai rencana."
+            }
+            Stage::Monitoring => "CONTOH SINTETIS: kunjungan rumah bulanan.",
+            Stage::Terminated => {
+                form.push(("reason", p.reason));
+                "CONTOH SINTETIS: kasus ditutup."
+            }
+            Stage::Received => unreachable!("never a target"),
+        };
+        form.push(("note", note));
+        person
+            .post(&format!("/desk/cases/{id}/stage"), &form)
+            .await?;
+        at = to;
+    }
+    if p.stage == Stage::Services && i % 2 == 0 {
+        person
+            .post(
+                &format!("/desk/cases/{id}/refer"),
+                &[
+                    ("office", "UPTD PPA Provinsi Jawa Tengah"),
+                    ("note", "CONTOH SINTETIS: rujukan untuk bantuan hukum."),
+                ],
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Spreads a synthetic case's steps between its receipt and now: steps before the initial
