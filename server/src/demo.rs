@@ -414,7 +414,7 @@ fn write_report(
         FieldValue::PerpetratorRelationship(Some(relationship)),
         FieldValue::Description(Some(story(category, rng))),
     ]);
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         fields.push(FieldValue::Contact(Some(Contact {
             method: ContactMethod::WhatsApp,
             number: format!("0812000{:05}", 10_000 + i * 137),
@@ -590,11 +590,7 @@ async fn seed_running(
 
     // ----- the reporters: real reporter homes, sealing and delivering over tus -----------
     let stored = state.db.read(profile::load)?;
-    let trust: ProfileKey = stored
-        .signing_key
-        .to_string()
-        .parse()
-        .map_err(|_| demo_err("profile key"))?;
+    let trust: ProfileKey = stored.signing_key;
     let regency = stored.profile()?.regency_code;
     let g = Gazetteer::for_regency(&regency).ok_or_else(|| demo_err("no map data"))?;
     let scratch = Scratch(
@@ -609,7 +605,7 @@ async fn seed_running(
         std::fs::create_dir_all(&home)?;
         let r = Reporter::open(&home, &KeyFile::new(home.join("device.key")))
             .map_err(|e| demo_err(format!("reporter core: {e}")))?;
-        r.import_profile(&stored.signed, Some(trust.clone()))
+        r.import_profile(&stored.signed, Some(trust))
             .map_err(|e| demo_err(format!("profile import: {e}")))?;
         phones.push(r);
     }
@@ -881,7 +877,7 @@ async fn work_case(person: &mut Person, id: &str, p: &Plan, i: usize) -> Result<
             .await?;
         at = to;
     }
-    if p.stage == Stage::Services && i % 2 == 0 {
+    if p.stage == Stage::Services && i.is_multiple_of(2) {
         person
             .post(
                 &format!("/desk/cases/{id}/refer"),
