@@ -30,6 +30,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the intake server (sets the data folder up on first start).
     Serve(Box<ServeArgs>),
+    /// Set up a new data folder filled with synthetic cases (CONTOH SINTETIS) for a demo
+    /// desk, sent by the real reporter core and worked through the desk's own forms.
+    Demo {
+        /// The data folder to create; it must not exist yet (or be empty).
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// The intake identity.
     #[command(subcommand)]
     Key(KeyCommand),

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod http;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let stdout = std::io::stdout();
     match cli.command {
         Command::Serve(args) => serve(args.into_config()),
+        Command::Demo { data } => demo::run(&data, &mut stdout.lock()),
         Command::Key(KeyCommand::Export { data }) => {
             let password = commands::read_password()?;
             commands::key_export(&data, &password, &mut stdout.lock())
