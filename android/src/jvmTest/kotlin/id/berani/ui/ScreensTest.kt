@@ -159,15 +159,19 @@ class ScreensTest {
         for (cls in screens) {
             val a = open(cls)
             assertTrue(cls.simpleName, a.window.attributes.flags and WindowManager.LayoutParams.FLAG_SECURE != 0)
-            val min = (48 * a.resources.displayMetrics.density).toInt()
-            for (v in a.all().filter { it.isClickable }) {
-                val label = v.contentDescription?.toString() ?: (v as? TextView)?.text?.toString()
-                assertTrue("${cls.simpleName}: ${v.javaClass.simpleName} without a label", !label.isNullOrBlank())
-                assertTrue("${cls.simpleName}: \"$label\" is ${v.minimumHeight}px < 48dp", v.minimumHeight >= min)
-            }
-            for (t in a.all().filterIsInstance<TextView>()) {
-                // Text sizes are in sp, so they grow with the reporter's font size.
-                assertEquals("${cls.simpleName}: \"${t.text}\"", android.util.TypedValue.COMPLEX_UNIT_SP, t.textSizeUnit)
+            checkControls(cls.simpleName, a)
+            if (a is WizardActivity) {
+                // Every question of the wizard, and the contact step with the number fields open.
+                for (step in Step.entries) {
+                    a.wizard.goTo(step)
+                    a.refresh()
+                    checkControls("${cls.simpleName} ${step.name}", a)
+                }
+                a.wizard.goTo(Step.CONTACT)
+                a.refresh()
+                a.tapId(R.id.contact_yes)
+                assertNotNull(a.findViewById<View>(R.id.contact_consent))
+                checkControls("${cls.simpleName} CONTACT with number", a)
             }
             val exit = a.findViewById<View>(R.id.quick_exit)
             assertNotNull(cls.simpleName, exit)
@@ -175,6 +179,22 @@ class ScreensTest {
             exit.performClick()
             assertTrue(cls.simpleName, a.isFinishing)
             assertTrue(shadowOf(a).nextStartedActivity.hasCategory(Intent.CATEGORY_HOME))
+        }
+    }
+
+    /** Every clickable view has a TalkBack label and is at least 48 dp tall; all text is in sp. */
+    private fun checkControls(screen: String, a: Activity) {
+        val min = (48 * a.resources.displayMetrics.density).toInt()
+        val clickable = a.all().filter { it.isClickable }
+        assertTrue(screen, clickable.size >= 3)
+        for (v in clickable) {
+            val label = v.contentDescription?.toString() ?: (v as? TextView)?.text?.toString()
+            assertTrue("$screen: ${v.javaClass.simpleName} without a label", !label.isNullOrBlank())
+            assertTrue("$screen: \"$label\" is ${v.minimumHeight}px < 48dp", v.minimumHeight >= min)
+        }
+        for (t in a.all().filterIsInstance<TextView>()) {
+            // Text sizes are in sp, so they grow with the reporter's font size.
+            assertEquals("$screen: \"${t.text}\"", android.util.TypedValue.COMPLEX_UNIT_SP, t.textSizeUnit)
         }
     }
 

@@ -405,6 +405,8 @@ class WizardActivity : BaseActivity() {
             setTextSize(TypedValue.COMPLEX_UNIT_SP, 18f)
             setTextColor(Palette.TEXT)
             minHeight = ui.dp(56)
+            minimumHeight = ui.dp(56)
+            contentDescription = s(R.string.contact_consent)
             id = R.id.contact_consent
         }
         content.addView(consent)
