@@ -174,8 +174,15 @@ async fn new_report_and_deadline_warning_reach_the_on_duty_team_with_a_link_only
         "{}",
         first.data
     );
-    let (notified, warned) = marks(&s, &id).await.unwrap();
-    assert!(notified.is_some() && warned.is_none());
+    // The case is marked once the send has been accepted, a moment after the sink has it.
+    eventually(20, async || {
+        marks(&s, &id)
+            .await
+            .is_some_and(|(notified, _)| notified.is_some())
+    })
+    .await;
+    let (_, warned) = marks(&s, &id).await.unwrap();
+    assert!(warned.is_none());
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(sink.mails().len(), 1, "once only: {:?}", sink.mails());
 
@@ -206,7 +213,12 @@ async fn new_report_and_deadline_warning_reach_the_on_duty_team_with_a_link_only
             m.data
         );
     }
-    assert!(marks(&s, &id).await.unwrap().1.is_some());
+    eventually(20, async || {
+        marks(&s, &id)
+            .await
+            .is_some_and(|(_, warned)| warned.is_some())
+    })
+    .await;
     assert_no_content(&sink, &marker);
 
     // Already assessed cases are never warned about.
