@@ -102,6 +102,12 @@ impl DeviceKeyStore for Keys {
     fn device_key(&self) -> Result<Vec<u8>, BeraniError> {
         Ok(self.0.clone())
     }
+
+    fn destroy(&self) -> Result<(), BeraniError> {
+        Err(BeraniError::Internal {
+            detail: "the benchmark's key is not destroyed".into(),
+        })
+    }
 }
 
 fn main() {
