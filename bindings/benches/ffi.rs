@@ -267,6 +267,11 @@ fn startup(home: &Path, keys: &Arc<Keys>, cfg: &Config) -> Startup {
         ) -> Result<zeroize::Zeroizing<Vec<u8>>, berani_core::store::KeyStoreError> {
             Ok(zeroize::Zeroizing::new(self.0.clone()))
         }
+        fn destroy(&self) -> Result<(), berani_core::store::KeyStoreError> {
+            Err(berani_core::store::KeyStoreError(
+                "the benchmark's key is not destroyed".into(),
+            ))
+        }
     }
     let core_keys = CoreKeys(keys.0.clone());
     let (mut ffi, mut core, mut listed) = (vec![], vec![], vec![]);

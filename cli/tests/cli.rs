@@ -557,7 +557,10 @@ fn wipe_needs_yes_then_destroys_key_and_home() {
     e.ok(&["submit", &id]);
     let refused = e.err(&["wipe"]);
     assert!(refused.contains("--yes"), "{refused}");
-    assert!(e.home().join("berani.db").exists(), "untouched without --yes");
+    assert!(
+        e.home().join("berani.db").exists(),
+        "untouched without --yes"
+    );
     let out = e.ok(&["wipe", "--keep-sending", "--yes"]);
     assert!(out.contains("1 queued report(s) kept"), "{out}");
     assert!(e.ok(&["outbox"]).contains(&id));
