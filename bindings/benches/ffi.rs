@@ -103,7 +103,7 @@ impl DeviceKeyStore for Keys {
         Ok(self.0.clone())
     }
 
-    fn destroy(&self) -> Result<(), BeraniError> {
+    fn destroy_key(&self) -> Result<(), BeraniError> {
         Err(BeraniError::Internal {
             detail: "the benchmark's key is not destroyed".into(),
         })

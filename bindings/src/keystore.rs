@@ -30,7 +30,8 @@ pub trait DeviceKeyStore: Send + Sync {
     /// Destroys the device key for good (the panic wipe's first step): delete the Keystore
     /// key and overwrite, sync and delete the wrapped copy, so nothing encrypted under it can
     /// be read again; the next `device_key` makes a new one. Succeeds when there is no key.
-    fn destroy(&self) -> Result<()>;
+    /// (Not `destroy`: every generated Kotlin object already has a `destroy()`.)
+    fn destroy_key(&self) -> Result<()>;
 }
 
 /// 32 fresh random bytes from the operating system's generator, for a new device key.
@@ -55,7 +56,7 @@ impl core::DeviceKeyStore for KeyStoreAdapter {
     }
 
     fn destroy(&self) -> Result<(), KeyStoreError> {
-        match catch_unwind(AssertUnwindSafe(|| self.0.destroy())) {
+        match catch_unwind(AssertUnwindSafe(|| self.0.destroy_key())) {
             Ok(r) => r.map_err(Into::into),
             Err(_) => Err(BeraniError::panicked("the device key store").into()),
         }

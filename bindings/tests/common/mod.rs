@@ -29,7 +29,7 @@ impl DeviceKeyStore for MemoryKeys {
         Ok(k.clone())
     }
 
-    fn destroy(&self) -> Result<(), BeraniError> {
+    fn destroy_key(&self) -> Result<(), BeraniError> {
         let mut k = self.0.lock().unwrap();
         k.iter_mut().for_each(|b| *b = 0);
         k.clear();
@@ -47,7 +47,7 @@ impl DeviceKeyStore for FailingKeys {
         })
     }
 
-    fn destroy(&self) -> Result<(), BeraniError> {
+    fn destroy_key(&self) -> Result<(), BeraniError> {
         Err(BeraniError::Internal {
             detail: "keystore locked".into(),
         })
@@ -62,7 +62,7 @@ impl DeviceKeyStore for PanickingKeys {
         panic!("key store bug")
     }
 
-    fn destroy(&self) -> Result<(), BeraniError> {
+    fn destroy_key(&self) -> Result<(), BeraniError> {
         panic!("key store bug")
     }
 }

@@ -40,7 +40,7 @@ class WrappedKeyFile(
      * deleted, so the device key cannot be unwrapped again (the next [deviceKey] makes a new
      * one). Deleting the Keystore wrapping key as well is left to the app's wipe flow.
      */
-    override fun destroy(): Unit = synchronized(lock) {
+    override fun destroyKey(): Unit = synchronized(lock) {
         for (f in listOf(File(file.path + ".tmp"), file)) {
             if (!f.exists()) continue
             java.io.RandomAccessFile(f, "rw").use {

@@ -37,21 +37,21 @@ class ReporterTest {
     fun `a failing key store is an exception, not a crash`() {
         val throwsRuntime = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = throw IllegalStateException("Keystore is locked")
-            override fun destroy() = throw IllegalStateException("Keystore is locked")
+            override fun destroyKey() = throw IllegalStateException("Keystore is locked")
         }
         val e = assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), throwsRuntime) }
         assertTrue(e.detail.contains("Keystore is locked"), e.detail)
 
         val throwsTyped = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = throw BeraniException.Internal("user not authenticated")
-            override fun destroy() = throw BeraniException.Internal("user not authenticated")
+            override fun destroyKey() = throw BeraniException.Internal("user not authenticated")
         }
         val e2 = assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), throwsTyped) }
         assertTrue(e2.detail.contains("user not authenticated"), e2.detail)
 
         val short = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = ByteArray(16)
-            override fun destroy() {}
+            override fun destroyKey() {}
         }
         assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), short) }
         // The home still opens with a good key store afterwards.

@@ -20,7 +20,7 @@ class MemoryKeyStore(private var key: ByteArray = newDeviceKey()) : DeviceKeySto
     override fun deviceKey(): ByteArray = synchronized(this) { key.copyOf() }
 
     /** Forgets the key (zeroed); the next call makes a new one. */
-    override fun destroy() = synchronized(this) {
+    override fun destroyKey() = synchronized(this) {
         key.fill(0)
         key = newDeviceKey()
     }
@@ -33,7 +33,7 @@ class FileKeyStore(private val file: Path) : DeviceKeyStore {
         return Files.readAllBytes(file)
     }
 
-    override fun destroy() {
+    override fun destroyKey() {
         if (Files.exists(file)) {
             Files.write(file, ByteArray(Files.size(file).toInt()))
             Files.delete(file)
