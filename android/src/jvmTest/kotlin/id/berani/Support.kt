@@ -58,8 +58,14 @@ class ResStrings(private val language: Language) : Strings {
     }
 }
 
-class MemoryKeyStore(private val key: ByteArray = newDeviceKey()) : DeviceKeyStore {
-    override fun deviceKey(): ByteArray = key.copyOf()
+class MemoryKeyStore(private var key: ByteArray = newDeviceKey()) : DeviceKeyStore {
+    override fun deviceKey(): ByteArray = synchronized(this) { key.copyOf() }
+
+    /** Forgets the key (zeroed); the next call makes a new one. */
+    override fun destroyKey() = synchronized(this) {
+        key.fill(0)
+        key = newDeviceKey()
+    }
 }
 
 object TestPaths {
