@@ -102,6 +102,12 @@ impl DeviceKeyStore for Keys {
     fn device_key(&self) -> Result<Vec<u8>, BeraniError> {
         Ok(self.0.clone())
     }
+
+    fn destroy_key(&self) -> Result<(), BeraniError> {
+        Err(BeraniError::Internal {
+            detail: "the benchmark's key is not destroyed".into(),
+        })
+    }
 }
 
 fn main() {
@@ -260,6 +266,11 @@ fn startup(home: &Path, keys: &Arc<Keys>, cfg: &Config) -> Startup {
             &self,
         ) -> Result<zeroize::Zeroizing<Vec<u8>>, berani_core::store::KeyStoreError> {
             Ok(zeroize::Zeroizing::new(self.0.clone()))
+        }
+        fn destroy(&self) -> Result<(), berani_core::store::KeyStoreError> {
+            Err(berani_core::store::KeyStoreError(
+                "the benchmark's key is not destroyed".into(),
+            ))
         }
     }
     let core_keys = CoreKeys(keys.0.clone());

@@ -107,6 +107,9 @@ pub enum BeraniError {
     /// The device key does not open this home folder (wrong or replaced key).
     #[error("the device key does not open this data folder")]
     WrongDeviceKey,
+    /// The PIN does not open this home (or none was given and one is set); nothing changed.
+    #[error("wrong PIN")]
+    WrongPin,
     /// The platform could not supply the device key (the key store failed or is locked).
     #[error("the device key is unavailable: {detail}")]
     DeviceKeyUnavailable {
@@ -192,6 +195,7 @@ impl From<CoreError> for BeraniError {
                 detail: e.to_string(),
             },
             CoreError::WrongDeviceKey => BeraniError::WrongDeviceKey,
+            CoreError::WrongPin => BeraniError::WrongPin,
             CoreError::DeviceKey(detail) => BeraniError::DeviceKeyUnavailable { detail },
             CoreError::StorageCorrupt
             | CoreError::RecordCorrupt

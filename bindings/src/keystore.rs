@@ -26,6 +26,12 @@ pub trait DeviceKeyStore: Send + Sync {
     /// first use. Throw `BeraniException` (or any exception) when it is unavailable, e.g.
     /// while the phone is locked; never put the key in an error.
     fn device_key(&self) -> Result<Vec<u8>>;
+
+    /// Destroys the device key for good (the panic wipe's first step): delete the Keystore
+    /// key and overwrite, sync and delete the wrapped copy, so nothing encrypted under it can
+    /// be read again; the next `device_key` makes a new one. Succeeds when there is no key.
+    /// (Not `destroy`: every generated Kotlin object already has a `destroy()`.)
+    fn destroy_key(&self) -> Result<()>;
 }
 
 /// 32 fresh random bytes from the operating system's generator, for a new device key.
@@ -45,6 +51,13 @@ impl core::DeviceKeyStore for KeyStoreAdapter {
         match catch_unwind(AssertUnwindSafe(|| self.0.device_key())) {
             Ok(Ok(key)) => Ok(Zeroizing::new(key)),
             Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(BeraniError::panicked("the device key store").into()),
+        }
+    }
+
+    fn destroy(&self) -> Result<(), KeyStoreError> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.destroy_key())) {
+            Ok(r) => r.map_err(Into::into),
             Err(_) => Err(BeraniError::panicked("the device key store").into()),
         }
     }

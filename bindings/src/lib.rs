@@ -10,7 +10,7 @@
 //! library in library mode (`scripts/test-kotlin`); the generated code is never committed.
 //!
 //! Where things live: `reporter.rs` the facade; `draft.rs`, `outbox.rs`, `profile.rs`,
-//! `gazetteer.rs`, `choices.rs` the records; `keystore.rs` the device key; `sync.rs` delivery
+//! `gazetteer.rs`, `choices.rs` the records; `keystore.rs` the device key; `safety.rs` the panic wipe, the PIN and the metadata warning; `sync.rs` delivery
 //! and its handle; `logging.rs` the log sink; `runtime.rs` the runtime; `error.rs` errors.
 
 mod choices;
@@ -23,6 +23,7 @@ mod outbox;
 mod profile;
 mod reporter;
 mod runtime;
+mod safety;
 mod sync;
 
 pub use choices::*;
@@ -37,6 +38,10 @@ pub use outbox::{
 };
 pub use profile::{AgencyProfile, Hotline};
 pub use reporter::Reporter;
+pub use safety::{
+    Message, PinFailure, PinStatus, WipeOutcome, keep_metadata_warning, pin_failed, pin_status,
+    set_pin, set_wipe_after, wipe_home,
+};
 pub use sync::{FailedReport, StopReason, SyncHandle, SyncListener, SyncSummary};
 
 uniffi::setup_scaffolding!();

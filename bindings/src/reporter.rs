@@ -82,6 +82,23 @@ impl Reporter {
         }))
     }
 
+    /// Opens the home through the app PIN layer: `pin` is needed once the reporter set one.
+    /// Throws `WrongPin` for a wrong or missing PIN (nothing changes; call [`pin_failed`] if
+    /// the attempt counts). The app opens every home this way, so a PIN can be set later.
+    #[uniffi::constructor]
+    pub fn open_with_pin(
+        home_dir: String,
+        device_keys: Arc<dyn DeviceKeyStore>,
+        pin: Option<String>,
+    ) -> Result<Arc<Self>> {
+        let keys = KeyStoreAdapter(device_keys);
+        let inner =
+            berani_core::Reporter::open_with_pin(Path::new(&home_dir), &keys, pin.as_deref())?;
+        Ok(Arc::new(Reporter {
+            inner: Arc::new(inner),
+        }))
+    }
+
     // ----- agency profile ----------------------------------------------------------------
 
     /// Verifies and installs a signed profile (the bytes of `/v1/profile`).
@@ -238,11 +255,21 @@ impl Reporter {
 
     /// Copies the file at `path` into the draft, encrypted; the original may then be deleted.
     /// `voice_note` marks a recording made as the report's voice note. The type is recognised
-    /// from the content (photo, audio, video, PDF), up to the profile's size limit.
-    pub fn attach_file(&self, id: String, path: String, voice_note: bool) -> Result<Attachment> {
+    /// from the content (photo, audio, video, PDF), up to the profile's size limit. GPS
+    /// position, phone model, serials and thumbnails are removed first (JPEG, PNG, WebP,
+    /// MP4/3GP/M4A) unless `keep_metadata`, the per-attachment expert choice, off by default,
+    /// offered only with [`keep_metadata_warning`]. A file whose metadata cannot be removed is
+    /// refused (`InvalidInput`, reason `metadata_not_removed`).
+    pub fn attach_file(
+        &self,
+        id: String,
+        path: String,
+        voice_note: bool,
+        keep_metadata: bool,
+    ) -> Result<Attachment> {
         Ok(self
             .inner
-            .attach_file(&id, Path::new(&path), voice_note)?
+            .attach_file(&id, Path::new(&path), voice_note, keep_metadata)?
             .into())
     }
 

@@ -82,6 +82,10 @@ pub struct FieldArgs {
     /// Attach a recording as the report's voice note (repeatable).
     #[arg(long = "voice-note", value_name = "PATH")]
     pub voice_note: Vec<PathBuf>,
+    /// Attach a file with its metadata (GPS position, phone model, serial number) kept as
+    /// evidence (repeatable); every other attachment is stripped. Read the warning first.
+    #[arg(long = "keep-metadata", value_name = "PATH")]
+    pub keep_metadata: Vec<PathBuf>,
 }
 
 impl FieldArgs {

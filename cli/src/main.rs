@@ -21,6 +21,7 @@ use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
 use berani_core::store::KeyFile;
 use berani_core::upload::{self, StopReason, SyncListener, SyncOptions};
 use berani_core::{CoreError, Reporter};
+use berani_core::{strip, wipe};
 use clap::{Parser, Subcommand};
 
 use crate::fields::FieldArgs;
@@ -80,6 +81,16 @@ enum Cmd {
     },
     /// List the choices for each report field, with their labels.
     Choices,
+    /// Panic wipe: destroy the device key, then every draft, attachment and report here.
+    Wipe {
+        /// Keep delivering reports already queued (only their sealed parts are kept, under a
+        /// new key); everything else is destroyed.
+        #[arg(long)]
+        keep_sending: bool,
+        /// Confirm: without it nothing is touched.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Seal a file to age recipients (diagnostics).
     Seal {
         /// An age1… recipient (repeatable).
@@ -222,7 +233,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
+fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
     let home = cli.home.as_ref().ok_or_else(|| {
         fail(
             "no home folder: pass --home DIR or set BERANI_HOME",
@@ -233,7 +244,33 @@ fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
         .key_file
         .clone()
         .unwrap_or_else(|| home.join("device.key"));
-    Ok(Reporter::open(home, &KeyFile::new(key))?)
+    Ok((home, KeyFile::new(key)))
+}
+
+fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
+    let (home, key) = home_and_key(cli)?;
+    Ok(Reporter::open(home, &key)?)
+}
+
+/// The panic wipe; works even when the home no longer opens.
+fn wipe_cmd(cli: &Cli, keep_sending: bool, yes: bool) -> Out {
+    if !yes {
+        return Err(fail(
+            "this destroys every draft, attachment and report here for good; add --yes",
+            "ini menghapus semua draf, lampiran dan laporan untuk selamanya; tambahkan --yes",
+        ));
+    }
+    let (home, key) = home_and_key(cli)?;
+    let out = wipe::wipe_home(home, &key, keep_sending)?;
+    if keep_sending {
+        println!(
+            "wiped; {} queued report(s) kept for delivery — dihapus; {} laporan antrean tetap dikirim",
+            out.kept_reports, out.kept_reports
+        );
+    } else {
+        println!("wiped — dihapus");
+    }
+    Ok(())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Out {
@@ -281,6 +318,7 @@ fn run(cli: Cli) -> Out {
             choices();
             Ok(())
         }
+        Cmd::Wipe { keep_sending, yes } => wipe_cmd(&cli, *keep_sending, *yes),
         Cmd::Seal {
             recipients,
             input,
@@ -489,10 +527,20 @@ fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
         r.update_draft(id, v)?;
     }
     for p in &fields.attach {
-        r.attach_file(id, p, false)?;
+        r.attach_file(id, p, false, false)?;
     }
     for p in &fields.voice_note {
-        r.attach_file(id, p, true)?;
+        r.attach_file(id, p, true, false)?;
+    }
+    if !fields.keep_metadata.is_empty() {
+        eprintln!(
+            "{}\n{}",
+            strip::KEEP_METADATA_WARNING_ID,
+            strip::KEEP_METADATA_WARNING_EN
+        );
+    }
+    for p in &fields.keep_metadata {
+        r.attach_file(id, p, false, true)?;
     }
     Ok(())
 }

@@ -336,7 +336,8 @@ fn seal_and_open_interoperate_with_the_reference_age_tool() {
 fn submit_survives_kill_9_at_any_moment() {
     let e = Env::new();
     e.with_profile();
-    // A 3 MB attachment makes sealing long enough for kills to land inside it.
+    // A 3 MB attachment makes sealing long enough for kills to land inside it (an MP4 header and
+    // noise, which only "keep metadata" attaches as it is).
     let big = e.p("video.mp4");
     let mut mp4 = vec![
         0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm',
@@ -354,7 +355,7 @@ fn submit_survives_kill_9_at_any_moment() {
             "x",
             "--district",
             "33.16.01",
-            "--attach",
+            "--keep-metadata",
             big.to_str().unwrap(),
         ])
         .trim()
@@ -534,4 +535,36 @@ fn sync_drains_nothing_or_says_why_it_stopped() {
     );
     assert!(out.contains("last problem: could not connect"), "{out}");
     assert!(e.ok(&["outbox"]).contains("queued"));
+}
+
+#[test]
+fn wipe_needs_yes_then_destroys_key_and_home() {
+    let e = Env::new();
+    e.with_profile();
+    let id = e
+        .ok(&[
+            "draft",
+            "new",
+            "--category",
+            "other",
+            "--text",
+            "PENANDA-CLI-WIPE",
+            "--district",
+            "33.16.01",
+        ])
+        .trim()
+        .to_string();
+    e.ok(&["submit", &id]);
+    let refused = e.err(&["wipe"]);
+    assert!(refused.contains("--yes"), "{refused}");
+    assert!(
+        e.home().join("berani.db").exists(),
+        "untouched without --yes"
+    );
+    let out = e.ok(&["wipe", "--keep-sending", "--yes"]);
+    assert!(out.contains("1 queued report(s) kept"), "{out}");
+    assert!(e.ok(&["outbox"]).contains(&id));
+    e.ok(&["wipe", "--yes"]);
+    assert!(!e.home().join("device.key").exists());
+    assert!(!e.ok(&["outbox"]).contains(&id));
 }

@@ -39,6 +39,8 @@ pub enum Field {
     ContactNumber,
     /// An attachment.
     Attachment,
+    /// The app PIN.
+    Pin,
 }
 
 impl Field {
@@ -58,6 +60,7 @@ impl Field {
             Field::Description => "description",
             Field::ContactNumber => "contact_number",
             Field::Attachment => "attachment",
+            Field::Pin => "pin",
         }
     }
 
@@ -76,6 +79,7 @@ impl Field {
             Field::Description => "Cerita kejadian",
             Field::ContactNumber => "Nomor kontak",
             Field::Attachment => "Lampiran",
+            Field::Pin => "PIN",
         }
     }
 
@@ -94,6 +98,7 @@ impl Field {
             Field::Description => "What happened, in words",
             Field::ContactNumber => "Contact number",
             Field::Attachment => "Attachment",
+            Field::Pin => "PIN",
         }
     }
 }
@@ -134,6 +139,10 @@ pub enum Reason {
     InvalidRange,
     /// Too many attachments.
     TooMany,
+    /// Identifying metadata (location, phone model) could not be removed from the file.
+    MetadataNotRemoved,
+    /// The PIN is not 4 to 12 digits.
+    PinFormat,
 }
 
 impl Reason {
@@ -156,6 +165,8 @@ impl Reason {
             Reason::InFuture => "in_future",
             Reason::InvalidRange => "invalid_range",
             Reason::TooMany => "too_many",
+            Reason::MetadataNotRemoved => "metadata_not_removed",
+            Reason::PinFormat => "pin_format",
         }
     }
 }
@@ -221,6 +232,10 @@ impl FieldError {
             Reason::InFuture => "tanggal belum terjadi".to_string(),
             Reason::InvalidRange => "tanggal awal sesudah tanggal akhir".to_string(),
             Reason::TooMany => format!("terlalu banyak (paling banyak {l})"),
+            Reason::MetadataNotRemoved => "data lokasi dan jenis ponsel tidak bisa dihapus dari \
+                file ini, jadi file tidak dilampirkan"
+                .to_string(),
+            Reason::PinFormat => "PIN harus 4 sampai 12 angka".to_string(),
         };
         format!("{}: {why}", self.field.label_id())
     }
@@ -247,6 +262,10 @@ impl FieldError {
             Reason::InFuture => "date is in the future".to_string(),
             Reason::InvalidRange => "start date is after the end date".to_string(),
             Reason::TooMany => format!("too many (at most {l})"),
+            Reason::MetadataNotRemoved => "the location and phone model could not be removed \
+                from this file, so it was not attached"
+                .to_string(),
+            Reason::PinFormat => "the PIN must be 4 to 12 digits".to_string(),
         };
         format!("{}: {why}", self.field.label_en())
     }
@@ -273,6 +292,9 @@ pub enum CoreError {
     /// The device key does not open this store.
     #[error("the device key does not open this data folder (wrong or replaced key)")]
     WrongDeviceKey,
+    /// The PIN does not open this home; nothing was changed.
+    #[error("wrong PIN")]
+    WrongPin,
     /// The platform could not supply the device key.
     #[error("the device key is unavailable: {0}")]
     DeviceKey(String),
@@ -328,6 +350,7 @@ impl CoreError {
             CoreError::Age(_) => "File terenkripsi rusak atau bukan untuk kunci ini".into(),
             CoreError::WrongDeviceKey => "Kunci perangkat tidak cocok dengan data ini".into(),
             CoreError::DeviceKey(_) => "Kunci perangkat tidak tersedia".into(),
+            CoreError::WrongPin => "PIN salah".into(),
             CoreError::StorageCorrupt | CoreError::RecordCorrupt => {
                 "Data di ponsel rusak; data tidak diubah".into()
             }

@@ -17,7 +17,9 @@ pub mod profile;
 pub mod protocol;
 pub mod reporter;
 pub mod store;
+pub mod strip;
 pub mod upload;
+pub mod wipe;
 
 pub use error::{CoreError, Field, FieldError, Reason};
 pub use reporter::Reporter;

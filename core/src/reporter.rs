@@ -2,7 +2,7 @@
 //! sealing and the outbox together; `berani-ffi` and the CLI call it with one line each.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
@@ -19,10 +19,26 @@ use crate::model::{
 };
 use crate::outbox::{Outbox, OutboxReport, Summary};
 use crate::profile::{self, AgencyProfile, ProfileError, ProfileKey};
-use crate::store::{DeviceKeyStore, Store, files, set_meta};
+use crate::store::{DeviceKeyStore, KeyStoreError, PinLock, Store, files, set_meta};
+use crate::strip;
+use crate::wipe::{self, WipeOutcome};
 
 /// Attachment size limit before any profile is installed.
 pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 100_000_000;
+
+/// A device key already unwrapped (by [`PinLock::unlock`]), so the PIN is stretched once.
+struct Unlocked(zeroize::Zeroizing<Vec<u8>>);
+
+impl DeviceKeyStore for Unlocked {
+    fn device_key(&self) -> std::result::Result<zeroize::Zeroizing<Vec<u8>>, KeyStoreError> {
+        Ok(self.0.clone())
+    }
+    fn destroy(&self) -> std::result::Result<(), KeyStoreError> {
+        Err(KeyStoreError(
+            "an unwrapped key cannot be destroyed here".into(),
+        ))
+    }
+}
 
 /// A reporter's home: drafts, profile and outbox on this device.
 pub struct Reporter {
@@ -127,10 +143,49 @@ fn seal_file(
 
 impl Reporter {
     /// Opens the reporter home at `home`, creating it if new, with the platform's device key.
+    ///
+    /// A panic wipe that was interrupted (the app killed mid-way) is finished first, as a
+    /// full wipe; the home then opens empty.
     pub fn open(home: &Path, keys: &dyn DeviceKeyStore) -> Result<Reporter> {
+        if wipe::wipe_pending(home) {
+            wipe::wipe_home(home, keys, false)?;
+        }
         Ok(Reporter {
             store: Store::open(home, keys)?,
         })
+    }
+
+    /// Opens the home through the app PIN layer ([`PinLock`]): `keys` is the platform's key
+    /// store, `pin` the PIN if the reporter set one. Without a PIN set, `pin` is ignored. A
+    /// wrong or missing PIN is [`CoreError::WrongPin`] and changes nothing; the app decides
+    /// whether it counts (see [`crate::store::pin::pin_failed`]). A right PIN resets the count.
+    pub fn open_with_pin(
+        home: &Path,
+        keys: &dyn DeviceKeyStore,
+        pin: Option<&str>,
+    ) -> Result<Reporter> {
+        if wipe::wipe_pending(home) {
+            wipe::wipe_home(home, &PinLock::new(keys, home, None), false)?;
+        }
+        let key = PinLock::new(keys, home, pin).unlock()?;
+        Ok(Reporter {
+            store: Store::open(home, &Unlocked(key))?,
+        })
+    }
+
+    /// The panic wipe (see [`crate::wipe`]): destroys the device key held by `keys` (pass
+    /// the same key store, or [`PinLock`], the home was opened with), then deletes the
+    /// database and every file of the home. With `keep_sending`, queued reports move to a
+    /// fresh store under a new key first and keep being delivered; everything else goes.
+    /// Stop any sync before calling.
+    pub fn wipe(self, keys: &dyn DeviceKeyStore, keep_sending: bool) -> Result<WipeOutcome> {
+        let home = self.store.home().to_path_buf();
+        let keep = if keep_sending {
+            wipe::collect(&self.store).ok()
+        } else {
+            None
+        };
+        wipe::run(&home, keys, keep, Some(self.store))
     }
 
     /// The outbox, for listing and for the uploader's transitions.
@@ -368,12 +423,26 @@ impl Reporter {
 
     /// Copies the file at `path` into the draft, encrypted. `voice_note` marks a recording
     /// made as the report's voice note: it counts as audio whatever its container.
-    pub fn attach_file(&self, draft_id: &str, path: &Path, voice_note: bool) -> Result<Attachment> {
+    ///
+    /// Identifying metadata (GPS position, time, phone model and serial, thumbnails; see
+    /// [`crate::strip`]) is removed on the way in, before anything is stored, unless
+    /// `keep_metadata` is set: the reporter's expert choice to keep it as evidence, which a
+    /// front end offers only with [`crate::strip::KEEP_METADATA_WARNING_ID`] (or `_EN`).
+    /// Types the core cannot strip pass through unchanged.
+    pub fn attach_file(
+        &self,
+        draft_id: &str,
+        path: &Path,
+        voice_note: bool,
+        keep_metadata: bool,
+    ) -> Result<Attachment> {
         let unreadable = || FieldError::new(Field::Attachment, Reason::Unreadable);
+        let not_removed = || FieldError::new(Field::Attachment, Reason::MetadataNotRemoved);
+        let unsupported = || FieldError::new(Field::Attachment, Reason::UnsupportedType);
         let max = self.max_attachment_bytes()?;
         // Fail early on a missing draft, before copying a large file.
         self.draft(draft_id)?;
-        let src = File::open(path).map_err(|_| unreadable())?;
+        let mut src = File::open(path).map_err(|_| unreadable())?;
         let meta = src.metadata().map_err(|_| unreadable())?;
         if !meta.is_file() {
             return Err(unreadable().into());
@@ -381,16 +450,55 @@ impl Reporter {
         if meta.len() > max {
             return Err(FieldError::with_limit(Field::Attachment, Reason::TooLarge, max).into());
         }
+        // The type comes from the content, and decides how the file is stripped.
+        let mut head = Vec::with_capacity(8192);
+        (&mut src)
+            .take(8192)
+            .read_to_end(&mut head)
+            .map_err(|_| unreadable())?;
+        if head.is_empty() {
+            return Err(FieldError::new(Field::Attachment, Reason::Empty).into());
+        }
+        let mime = attach::sniff(&head).ok_or_else(unsupported)?;
+        let kind = attach::classify(mime, voice_note).ok_or_else(unsupported)?;
+        src.seek(SeekFrom::Start(0)).map_err(|_| unreadable())?;
+        let method = if keep_metadata {
+            strip::Method::None
+        } else {
+            strip::method_for(mime)
+        };
+        // A stripped image lives only in memory (zeroed after), never in a plaintext file.
+        let clean: zeroize::Zeroizing<Vec<u8>>;
+        let mut reader: Box<dyn Read + '_> = match method {
+            strip::Method::Image(format) => {
+                if meta.len() > strip::MAX_IMAGE_BYTES {
+                    return Err(not_removed().into());
+                }
+                let mut data = zeroize::Zeroizing::new(Vec::with_capacity(meta.len() as usize));
+                src.read_to_end(&mut data).map_err(|_| unreadable())?;
+                clean = zeroize::Zeroizing::new(
+                    strip::strip_image(format, &data).map_err(|_| not_removed())?,
+                );
+                Box::new(&clean[..])
+            }
+            strip::Method::IsoMedia => {
+                let plan =
+                    strip::plan_iso_media(&mut src, meta.len()).map_err(|_| not_removed())?;
+                src.seek(SeekFrom::Start(0)).map_err(|_| unreadable())?;
+                Box::new(strip::Patched::new(BufReader::new(src), plan))
+            }
+            strip::Method::None => Box::new(BufReader::new(src)),
+        };
         let file = format!("{}.bin", crypto::random_id());
         let dest = files::path_in(&self.store.files_dir(), &file);
-        let mut head = Vec::new();
         let copied = files::encrypt_into(
             self.store.file_key(),
-            &mut BufReader::new(src),
+            &mut reader,
             &dest,
-            &mut head,
+            &mut Vec::new(),
             max,
         );
+        drop(reader);
         let result = (|| {
             let size = match copied {
                 Ok(n) => n,
@@ -405,10 +513,6 @@ impl Reporter {
             if size == 0 {
                 return Err(FieldError::new(Field::Attachment, Reason::Empty).into());
             }
-            let mime = attach::sniff(&head)
-                .ok_or(FieldError::new(Field::Attachment, Reason::UnsupportedType))?;
-            let kind = attach::classify(mime, voice_note)
-                .ok_or(FieldError::new(Field::Attachment, Reason::UnsupportedType))?;
             let info = Attachment {
                 id: crypto::random_id(),
                 kind,

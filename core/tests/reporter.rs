@@ -57,13 +57,15 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     ] {
         r.update_draft(&id, v).unwrap();
     }
-    let photo = r.attach_file(&id, &fixture("photo.jpg"), false).unwrap();
+    let photo = r
+        .attach_file(&id, &fixture("photo.jpg"), false, true)
+        .unwrap();
     assert_eq!(
         (photo.kind, photo.mime.as_str()),
         (AttachmentKind::Photo, "image/jpeg")
     );
     let voice = wav(h.path(), 1, "");
-    let note = r.attach_file(&id, &voice, true).unwrap();
+    let note = r.attach_file(&id, &voice, true, false).unwrap();
     assert_eq!(note.kind, AttachmentKind::Audio);
 
     // Drafts survive closing and reopening the store.
@@ -153,7 +155,7 @@ fn no_plaintext_reaches_the_data_folder() {
     )
     .unwrap();
     let voice = wav(h.path(), 2, file_marker);
-    r.attach_file(&d.id, &voice, true).unwrap();
+    r.attach_file(&d.id, &voice, true, false).unwrap();
     let needles: [&[u8]; 3] = [marker.as_bytes(), file_marker.as_bytes(), b"6281122334455"];
     // While a draft, and again once queued: nothing under the data folder holds the plaintext.
     for stage in ["draft", "queued"] {
@@ -181,10 +183,12 @@ fn the_outbox_sends_every_report_text_before_any_attachment() {
     let big = h.path().join("big.wav");
     fs::copy(wav(h.path(), 4, ""), &big).unwrap();
     let a = ready_draft(&r, "laporan pertama");
-    r.attach_file(&a, &big, true).unwrap();
-    r.attach_file(&a, &fixture("photo.jpg"), false).unwrap();
+    r.attach_file(&a, &big, true, false).unwrap();
+    r.attach_file(&a, &fixture("photo.jpg"), false, false)
+        .unwrap();
     let b = ready_draft(&r, "laporan kedua");
-    r.attach_file(&b, &fixture("photo.png"), false).unwrap();
+    r.attach_file(&b, &fixture("photo.png"), false, false)
+        .unwrap();
     r.submit(&a).unwrap();
     r.submit(&b).unwrap();
     let order: Vec<(String, u32)> = r
@@ -276,7 +280,8 @@ fn incomplete_drafts_list_every_missing_field_and_stay() {
 fn bad_attachments_are_refused_and_leave_the_draft_intact() {
     let (h, r) = home();
     let id = ready_draft(&r, "teks");
-    r.attach_file(&id, &fixture("photo.jpg"), false).unwrap();
+    r.attach_file(&id, &fixture("photo.jpg"), false, false)
+        .unwrap();
     let before = r.draft(&id).unwrap();
     let files_before = fs::read_dir(h.data().join("files")).unwrap().count();
 
@@ -300,7 +305,7 @@ fn bad_attachments_are_refused_and_leave_the_draft_intact() {
         (h.path(), Reason::Unreadable),
     ];
     for (path, reason) in cases {
-        match r.attach_file(&id, path, false) {
+        match r.attach_file(&id, path, false, false) {
             Err(CoreError::InvalidInput(e)) => {
                 assert_eq!((e.field, e.reason), (Field::Attachment, reason), "{path:?}")
             }
@@ -454,8 +459,12 @@ fn leftovers_of_a_crashed_submit_are_swept_at_open() {
 fn deleting_drafts_and_attachments_removes_their_files() {
     let (h, r) = home();
     let id = ready_draft(&r, "teks");
-    let a = r.attach_file(&id, &fixture("photo.jpg"), false).unwrap();
-    let b = r.attach_file(&id, &fixture("photo.png"), false).unwrap();
+    let a = r
+        .attach_file(&id, &fixture("photo.jpg"), false, false)
+        .unwrap();
+    let b = r
+        .attach_file(&id, &fixture("photo.png"), false, false)
+        .unwrap();
     let d = r.remove_attachment(&id, &a.id).unwrap();
     assert_eq!(d.attachments, vec![b]);
     assert_eq!(fs::read_dir(h.data().join("files")).unwrap().count(), 1);

@@ -166,9 +166,10 @@ fn queued_report(intake: &str) -> (Home, Reporter, String) {
         FieldValue::Description(Some("laporan uji tusd".into())),
     )
     .unwrap();
-    r.attach_file(&d.id, &wav(h.path(), 40, "tusd"), true)
+    r.attach_file(&d.id, &wav(h.path(), 40, "tusd"), true, false)
         .unwrap();
-    r.attach_file(&d.id, &fixture("photo.jpg"), false).unwrap();
+    r.attach_file(&d.id, &fixture("photo.jpg"), false, false)
+        .unwrap();
     let report = r.submit(&d.id).unwrap();
     (h, r, report.id)
 }

@@ -426,12 +426,12 @@ fn write_report(
     if p.photo {
         let path = files.join(format!("foto-{i}.png"));
         std::fs::write(&path, demo_png(i as u64, 320, 240))?;
-        r.attach_file(&d.id, &path, false).map_err(core)?;
+        r.attach_file(&d.id, &path, false, false).map_err(core)?;
     }
     if p.voice {
         let path = files.join(format!("suara-{i}.wav"));
         std::fs::write(&path, demo_wav(i as u64))?;
-        r.attach_file(&d.id, &path, true).map_err(core)?;
+        r.attach_file(&d.id, &path, true, false).map_err(core)?;
     }
     Ok(r.submit(&d.id).map_err(core)?.id)
 }

@@ -10,18 +10,30 @@ use berani_ffi::{
 };
 use berani_tests::harness::Server;
 
-/// A key store holding one key in memory, as a Keystore-backed one would.
-pub struct MemoryKeys(pub Vec<u8>);
+/// A key store holding one key in memory, as a Keystore-backed one would; destroying it
+/// forgets the key, and the next call makes a new one.
+pub struct MemoryKeys(pub Mutex<Vec<u8>>);
 
 impl MemoryKeys {
     pub fn fresh() -> Arc<Self> {
-        Arc::new(MemoryKeys(new_device_key()))
+        Arc::new(MemoryKeys(Mutex::new(new_device_key())))
     }
 }
 
 impl DeviceKeyStore for MemoryKeys {
     fn device_key(&self) -> Result<Vec<u8>, BeraniError> {
-        Ok(self.0.clone())
+        let mut k = self.0.lock().unwrap();
+        if k.is_empty() {
+            *k = new_device_key();
+        }
+        Ok(k.clone())
+    }
+
+    fn destroy_key(&self) -> Result<(), BeraniError> {
+        let mut k = self.0.lock().unwrap();
+        k.iter_mut().for_each(|b| *b = 0);
+        k.clear();
+        Ok(())
     }
 }
 
@@ -34,6 +46,12 @@ impl DeviceKeyStore for FailingKeys {
             detail: "keystore locked".into(),
         })
     }
+
+    fn destroy_key(&self) -> Result<(), BeraniError> {
+        Err(BeraniError::Internal {
+            detail: "keystore locked".into(),
+        })
+    }
 }
 
 /// A key store that panics.
@@ -41,6 +59,10 @@ pub struct PanickingKeys;
 
 impl DeviceKeyStore for PanickingKeys {
     fn device_key(&self) -> Result<Vec<u8>, BeraniError> {
+        panic!("key store bug")
+    }
+
+    fn destroy_key(&self) -> Result<(), BeraniError> {
         panic!("key store bug")
     }
 }

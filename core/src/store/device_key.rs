@@ -23,6 +23,11 @@ pub struct KeyStoreError(pub String);
 pub trait DeviceKeyStore: Send + Sync {
     /// Returns the 32-byte device key, creating and keeping a new random one on first use.
     fn device_key(&self) -> Result<Zeroizing<Vec<u8>>, KeyStoreError>;
+
+    /// Destroys the device key for good, so that everything encrypted under it can never be
+    /// read again (crypto-shredding); the next [`DeviceKeyStore::device_key`] makes a new one.
+    /// Destroying a key that does not exist succeeds. Only `Ok` may mean the key is gone.
+    fn destroy(&self) -> Result<(), KeyStoreError>;
 }
 
 /// A device key kept in a file with mode 0600, for the CLI and tests.
@@ -100,6 +105,43 @@ impl DeviceKeyStore for KeyFile {
         }
         Ok(key)
     }
+
+    /// Overwrites the key's bytes with zeros, fsyncs, then unlinks the file (and a leftover
+    /// temporary file from an interrupted creation).
+    fn destroy(&self) -> Result<(), KeyStoreError> {
+        let err =
+            |e: std::io::Error| KeyStoreError(format!("cannot destroy key file: {}", e.kind()));
+        shred_file(&self.path.with_extension("tmp")).map_err(err)?;
+        shred_file(&self.path).map_err(err)
+    }
+}
+
+/// Overwrites a file's bytes with zeros in place, fsyncs them, then unlinks the file and
+/// fsyncs its folder. A file that does not exist is already gone.
+pub fn shred_file(path: &Path) -> std::io::Result<()> {
+    let mut f = match OpenOptions::new().write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let len = f.metadata()?.len();
+    let zeros = [0u8; 4096];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()?;
+    drop(f);
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -116,6 +158,23 @@ mod tests {
         assert_eq!(k1.len(), 32);
         let mode = fs::metadata(kf.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn destroy_zeroes_the_key_before_unlinking_it() {
+        use std::io::{Seek, SeekFrom};
+        let dir = tempfile::tempdir().unwrap();
+        let kf = KeyFile::new(dir.path().join("device.key"));
+        let key = kf.device_key().unwrap();
+        let mut held = File::open(kf.path()).unwrap();
+        kf.destroy().unwrap();
+        assert!(!kf.path().exists());
+        let mut left = Vec::new();
+        held.seek(SeekFrom::Start(0)).unwrap();
+        held.read_to_end(&mut left).unwrap();
+        assert_eq!(left, [0u8; 32], "the freed inode holds zeros");
+        kf.destroy().unwrap();
+        assert_ne!(kf.device_key().unwrap(), key, "a new key after destroy");
     }
 
     #[test]

@@ -7,11 +7,14 @@
 //! files/<id>.bin     attached files, STREAM-encrypted with a key derived from the device key
 //! outbox/<id>/N.age  sealed parts, age files to the agency (readable only by the agency)
 //! tmp/               work files, removed at the next open
+//! device-key.wrap    the device key wrapped under the platform key and the PIN (see `pin`)
+//! .wiping            only while a panic wipe is under way (see `crate::wipe`)
 //! ```
 //! Nothing under the home folder holds plaintext report content.
 
 pub mod device_key;
 pub mod files;
+pub mod pin;
 pub mod schema;
 
 use std::fs::{self, File};
@@ -24,8 +27,10 @@ use zeroize::Zeroizing;
 use crate::crypto::{self, RecordKey};
 use crate::error::{CoreError, Result};
 pub use device_key::{DeviceKeyStore, KeyFile, KeyStoreError};
+pub use pin::{PinFailure, PinLock, PinStatus};
 
-const DB_FILE: &str = "berani.db";
+/// The database file in a home folder.
+pub(crate) const DB_FILE: &str = "berani.db";
 const KEY_CHECK: &[u8] = b"berani device key check v1";
 
 /// The open store of one home folder.

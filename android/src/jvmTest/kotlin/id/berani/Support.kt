@@ -58,18 +58,28 @@ class ResStrings(private val language: Language) : Strings {
     }
 }
 
-class MemoryKeyStore(private val key: ByteArray = newDeviceKey()) : DeviceKeyStore {
-    override fun deviceKey(): ByteArray = key.copyOf()
+class MemoryKeyStore(private var key: ByteArray = newDeviceKey()) : DeviceKeyStore {
+    override fun deviceKey(): ByteArray = synchronized(this) { key.copyOf() }
+
+    /** Forgets the key (zeroed); the next call makes a new one. */
+    override fun destroyKey() = synchronized(this) {
+        key.fill(0)
+        key = newDeviceKey()
+    }
 }
 
 object TestPaths {
     val fixtures: Path = Paths.get(System.getProperty("berani.fixtures") ?: error("-Dberani.fixtures not set"))
     val serverBinary: String = System.getProperty("berani.server") ?: error("-Dberani.server not set")
 
-    /** An M4A-looking voice note: an `ftypM4A ` box, then bytes. */
+    /**
+     * An M4A-looking voice note: an `ftypM4A ` box, then an `mdat` box of bytes (well formed
+     * boxes: the core refuses an M4A whose boxes do not add up, as it cannot strip it).
+     */
     fun voiceNote(dir: File): File = File(dir, "voice-${System.nanoTime()}.m4a").apply {
-        val head = byteArrayOf(0, 0, 0, 0x20) + "ftypM4A ".toByteArray() + byteArrayOf(0, 0, 0, 0) + "M4A mp42".toByteArray()
-        writeBytes(head + ByteArray(4000) { (it * 7).toByte() })
+        val head = byteArrayOf(0, 0, 0, 0x18) + "ftypM4A ".toByteArray() + byteArrayOf(0, 0, 0, 0) + "M4A mp42".toByteArray()
+        val mdat = byteArrayOf(0, 0, 0x0F, 0xA8.toByte()) + "mdat".toByteArray()
+        writeBytes(head + mdat + ByteArray(4000) { (it * 7).toByte() })
     }
 }
 

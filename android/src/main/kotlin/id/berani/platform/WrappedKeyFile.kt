@@ -35,6 +35,22 @@ class WrappedKeyFile(
         }
     }
 
+    /**
+     * The panic wipe's first step: the wrapped key is overwritten with zeros, synced and
+     * deleted, so the device key cannot be unwrapped again (the next [deviceKey] makes a new
+     * one). Deleting the Keystore wrapping key as well is left to the app's wipe flow.
+     */
+    override fun destroyKey(): Unit = synchronized(lock) {
+        for (f in listOf(File(file.path + ".tmp"), file)) {
+            if (!f.exists()) continue
+            java.io.RandomAccessFile(f, "rw").use {
+                it.write(ByteArray(it.length().toInt()))
+                it.fd.sync()
+            }
+            if (!f.delete()) throw BeraniException.DeviceKeyUnavailable("the wrapped device key could not be deleted")
+        }
+    }
+
     private fun unwrap(blob: ByteArray): ByteArray {
         val key = wrappingKey(false)
             ?: throw BeraniException.DeviceKeyUnavailable("the wrapping key is gone from the key store")

@@ -198,7 +198,7 @@ class Wizard(
 
     /** Copies a file (a photo, a recording) into the draft, encrypted; the caller then deletes it. */
     fun attach(path: String, voiceNote: Boolean): Problem? = try {
-        reporter.attachFile(draft.id, path, voiceNote)
+        reporter.attachFile(draft.id, path, voiceNote, false)
         draft = reporter.draft(draft.id)
         null
     } catch (e: BeraniException.InvalidInput) {

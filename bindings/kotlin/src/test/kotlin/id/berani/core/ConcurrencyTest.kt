@@ -66,7 +66,7 @@ class ConcurrencyTest {
                     r.setCategory(id, Category.OTHER)
                     r.setDistrict(id, "33.16.09")
                     r.setDescription(id, "CONTOH SINTETIS $i")
-                    r.attachFile(id, TestPaths.bigJpeg(tmp, 2_000_000).toString(), false)
+                    r.attachFile(id, TestPaths.bigJpeg(tmp, 2_000_000).toString(), false, true)
                     r.submit(id).id
                 }
                 val errors = ConcurrentLinkedQueue<Throwable>()

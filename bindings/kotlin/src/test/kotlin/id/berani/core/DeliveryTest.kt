@@ -45,7 +45,7 @@ class DeliveryTest {
         setCategory(id, Category.PHYSICAL)
         setDistrict(id, districts().first { it.name == "Cepu" }.code)
         setDescription(id, text)
-        if (attach != null) attachFile(id, attach.toString(), false)
+        if (attach != null) attachFile(id, attach.toString(), false, true)
         return submit(id).id
     }
 
@@ -79,7 +79,7 @@ class DeliveryTest {
             r.setCategory(id, Category.NEGLECT)
             r.setDistrict(id, "33.16.09")
             r.setDescription(id, "CONTOH SINTETIS: anak ditinggal sendirian")
-            r.attachFile(id, TestPaths.fixture("photo.jpg").toString(), false)
+            r.attachFile(id, TestPaths.fixture("photo.jpg").toString(), false, false)
             val queued = r.submit(id)
             assertEquals(ReportState.QUEUED, queued.state)
             assertEquals(listOf(PartKind.REPORT, PartKind.ATTACHMENT), queued.parts.map { it.kind })

@@ -37,22 +37,44 @@ class ReporterTest {
     fun `a failing key store is an exception, not a crash`() {
         val throwsRuntime = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = throw IllegalStateException("Keystore is locked")
+            override fun destroyKey() = throw IllegalStateException("Keystore is locked")
         }
         val e = assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), throwsRuntime) }
         assertTrue(e.detail.contains("Keystore is locked"), e.detail)
 
         val throwsTyped = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = throw BeraniException.Internal("user not authenticated")
+            override fun destroyKey() = throw BeraniException.Internal("user not authenticated")
         }
         val e2 = assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), throwsTyped) }
         assertTrue(e2.detail.contains("user not authenticated"), e2.detail)
 
         val short = object : DeviceKeyStore {
             override fun deviceKey(): ByteArray = ByteArray(16)
+            override fun destroyKey() {}
         }
         assertThrows<BeraniException.DeviceKeyUnavailable> { Reporter.open(home(), short) }
         // The home still opens with a good key store afterwards.
         Reporter.open(home(), MemoryKeyStore()).close()
+    }
+
+    @Test
+    fun `a panic wipe destroys the key and every file`() {
+        val keys = MemoryKeyStore()
+        val dir = home()
+        Reporter.open(dir, keys).use { r ->
+            val id = r.createDraft().id
+            r.setDescription(id, "PENANDA-WIPE-KOTLIN")
+        }
+        val before = keys.deviceKey()
+        assertEquals(0u, wipeHome(dir, keys, null, false).keptReports)
+        assertTrue(!before.contentEquals(keys.deviceKey()), "a new key")
+        java.nio.file.Files.walk(java.nio.file.Path.of(dir)).use { s ->
+            assertTrue(s.noneMatch { java.nio.file.Files.isRegularFile(it) }, "no file left")
+        }
+        Reporter.open(dir, keys).use { r -> assertTrue(r.drafts().isEmpty()) }
+        val warning = keepMetadataWarning()
+        assertTrue(warning.id.contains("GPS") && warning.en.contains("GPS"))
     }
 
     @Test
@@ -156,15 +178,15 @@ class ReporterTest {
     fun `attachments are recognised by content and can be removed`() {
         Reporter.open(home(), MemoryKeyStore()).use { r ->
             val id = r.createDraft().id
-            val photo = r.attachFile(id, TestPaths.fixture("photo.jpg").toString(), false)
+            val photo = r.attachFile(id, TestPaths.fixture("photo.jpg").toString(), false, true)
             assertEquals(AttachmentKind.PHOTO to "image/jpeg", photo.kind to photo.mime)
             assertEquals(Files.size(TestPaths.fixture("photo.jpg")).toULong(), photo.size)
             val text = tmp.resolve("notes.txt")
             Files.writeString(text, "bukan foto")
-            val bad = assertThrows<BeraniException.InvalidInput> { r.attachFile(id, text.toString(), false) }
+            val bad = assertThrows<BeraniException.InvalidInput> { r.attachFile(id, text.toString(), false, false) }
             assertEquals("attachment" to "unsupported_type", bad.field to bad.reason)
             val missing = assertThrows<BeraniException.InvalidInput> {
-                r.attachFile(id, tmp.resolve("gone.jpg").toString(), false)
+                r.attachFile(id, tmp.resolve("gone.jpg").toString(), false, false)
             }
             assertEquals("unreadable", missing.reason)
             assertEquals(listOf(photo), r.draft(id).attachments)

@@ -16,8 +16,14 @@ import java.util.concurrent.TimeUnit
 import kotlin.random.Random
 
 /** A device key kept in memory, as the app keeps it wrapped by the Android Keystore. */
-class MemoryKeyStore(private val key: ByteArray = newDeviceKey()) : DeviceKeyStore {
-    override fun deviceKey(): ByteArray = key.copyOf()
+class MemoryKeyStore(private var key: ByteArray = newDeviceKey()) : DeviceKeyStore {
+    override fun deviceKey(): ByteArray = synchronized(this) { key.copyOf() }
+
+    /** Forgets the key (zeroed); the next call makes a new one. */
+    override fun destroyKey() = synchronized(this) {
+        key.fill(0)
+        key = newDeviceKey()
+    }
 }
 
 /** A device key in a file, created on first use; survives closing and reopening. */
@@ -25,6 +31,13 @@ class FileKeyStore(private val file: Path) : DeviceKeyStore {
     override fun deviceKey(): ByteArray {
         if (!Files.exists(file)) Files.write(file, newDeviceKey())
         return Files.readAllBytes(file)
+    }
+
+    override fun destroyKey() {
+        if (Files.exists(file)) {
+            Files.write(file, ByteArray(Files.size(file).toInt()))
+            Files.delete(file)
+        }
     }
 }
 
