@@ -122,7 +122,7 @@ class IntakeServer : AutoCloseable {
 
     /** A reporter home with this server's profile installed. */
     fun home(dir: File, keys: DeviceKeyStore = MemoryKeyStore()): Reporter {
-        val r = Reporter.open(dir.path, keys)
+        val r = Reporter.openWithPin(dir.path, keys, null) // as the app opens every home
         runBlocking { r.importProfileUrl(url, profileKey) }
         return r
     }

@@ -8,6 +8,7 @@ import id.berani.core.DeviceKeyStore
 import id.berani.core.ProfileProblem
 import id.berani.core.Reporter
 import id.berani.present.AppSettings
+import id.berani.present.Safety
 import id.berani.present.SyncRunner
 import kotlinx.coroutines.runBlocking
 import java.io.File
@@ -21,15 +22,32 @@ import java.time.Instant
 data class AgencyConfig(val intakeUrl: String, val profileKey: String, val downloadUrl: String?)
 
 class Services(
-    private val home: File,
+    val home: File,
     private val keys: DeviceKeyStore,
     val settings: AppSettings,
     val config: AgencyConfig,
     /** A signed profile shipped inside the app (assets/agency_profile.jws), if the build has one. */
     private val bundledProfile: () -> ByteArray? = { null },
+    /** A monotonic clock in milliseconds, for the auto-lock. */
+    clock: () -> Long = { System.nanoTime() / 1_000_000 },
 ) {
-    /** The core, opened on first use (the device key is unwrapped then). */
-    val reporter: Reporter by lazy { Reporter.open(home.path, keys) }
+    /** The app PIN, the lock and the panic wipe; it holds the open home. */
+    val safety = Safety(home, keys, settings, clock) { stopSync() }
+
+    /**
+     * The core, opened through the PIN layer on first use (the device key is unwrapped then).
+     * With a PIN set it throws `BeraniException.WrongPin` until [Safety.unlock].
+     */
+    val reporter: Reporter get() = safety.reporter()
+
+    /** The panic wipe ([Safety.wipe]; delivery is stopped first). */
+    fun wipe(keepSending: Boolean) = safety.wipe(keepSending)
+
+    private fun stopSync() {
+        sync.cancel()
+        val deadline = System.currentTimeMillis() + 10_000
+        while (sync.isRunning && System.currentTimeMillis() < deadline) Thread.sleep(20)
+    }
 
     val sync = SyncRunner { reporter }
 

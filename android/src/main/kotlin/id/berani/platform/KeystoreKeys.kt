@@ -35,6 +35,13 @@ object KeystoreKeys {
         return gen.generateKey()
     }
 
+    /** Deletes the Keystore key (the panic wipe); nothing to do when there is none. */
+    fun deleteWrappingKey() {
+        val ks = KeyStore.getInstance(PROVIDER).apply { load(null) }
+        if (ks.containsAlias(ALIAS)) ks.deleteEntry(ALIAS)
+    }
+
     /** The app's device key store: the wrapped key in the app's private files. */
-    fun deviceKeyStore(filesDir: File): WrappedKeyFile = WrappedKeyFile(File(filesDir, "device.key.wrapped"), ::wrappingKey)
+    fun deviceKeyStore(filesDir: File): WrappedKeyFile =
+        WrappedKeyFile(File(filesDir, "device.key.wrapped"), ::wrappingKey, ::deleteWrappingKey)
 }

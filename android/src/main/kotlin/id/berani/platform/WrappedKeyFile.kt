@@ -21,6 +21,8 @@ import javax.crypto.spec.GCMParameterSpec
 class WrappedKeyFile(
     private val file: File,
     private val wrappingKey: (create: Boolean) -> SecretKey?,
+    /** Deletes the wrapping key itself (the Keystore entry), after the wrapped file is gone. */
+    private val deleteWrappingKey: () -> Unit = {},
 ) : DeviceKeyStore {
     private val lock = Any()
 
@@ -38,7 +40,8 @@ class WrappedKeyFile(
     /**
      * The panic wipe's first step: the wrapped key is overwritten with zeros, synced and
      * deleted, so the device key cannot be unwrapped again (the next [deviceKey] makes a new
-     * one). Deleting the Keystore wrapping key as well is left to the app's wipe flow.
+     * one). Then the wrapping key itself is deleted from the Keystore, so not even a copy of
+     * the old file could be unwrapped; the next [deviceKey] makes a new wrapping key too.
      */
     override fun destroyKey(): Unit = synchronized(lock) {
         for (f in listOf(File(file.path + ".tmp"), file)) {
@@ -48,6 +51,11 @@ class WrappedKeyFile(
                 it.fd.sync()
             }
             if (!f.delete()) throw BeraniException.DeviceKeyUnavailable("the wrapped device key could not be deleted")
+        }
+        try {
+            deleteWrappingKey()
+        } catch (e: Exception) {
+            throw BeraniException.DeviceKeyUnavailable("the wrapping key could not be deleted (${e.javaClass.simpleName})")
         }
     }
 

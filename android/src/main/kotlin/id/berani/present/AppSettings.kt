@@ -58,7 +58,18 @@ class AppSettings(private val kv: KeyValue) {
         get() = kv.get(WIZARD_STEP)?.toIntOrNull() ?: 0
         set(value) = kv.put(WIZARD_STEP, value.toString())
 
+    /** The app shows itself as the calculator ("Kalkulator"); offered only while a PIN is set. */
+    var disguised: Boolean
+        get() = kv.get(DISGUISED) == "1"
+        set(value) = kv.put(DISGUISED, if (value) "1" else null)
+
+    /** Back to the first start (after a panic wipe): every setting, the language too. */
+    fun clearAll() {
+        for (k in listOf(LANGUAGE, VOLUNTEER, WIZARD_DRAFT, WIZARD_STEP, VOLUME_EXIT, DISGUISED)) kv.put(k, null)
+    }
+
     companion object {
+        private const val DISGUISED = "disguised"
         private const val LANGUAGE = "language"
         private const val VOLUNTEER = "volunteer_code"
         private const val WIZARD_DRAFT = "wizard_draft"

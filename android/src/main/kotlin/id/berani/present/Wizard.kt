@@ -196,9 +196,26 @@ class Wizard(
             }
         }
 
+    /**
+     * "Keep metadata as evidence" for the next photo or file only: off by default, offered with
+     * the core's warning ([keepMetadataWarning]), and off again after each file. Voice notes
+     * recorded here are always stripped.
+     */
+    var keepMetadataNext: Boolean = false
+
+    /** The core's warning before a file keeps its metadata, in the reporter's language. */
+    fun keepMetadataWarning(language: Language): String =
+        id.berani.core.keepMetadataWarning().let { language.pick(it.id, it.en) }
+
+    /** Attachments added in this session with their metadata kept (the core stores no flag for it). */
+    val keptMetadata: MutableSet<String> = java.util.concurrent.ConcurrentHashMap.newKeySet()
+
     /** Copies a file (a photo, a recording) into the draft, encrypted; the caller then deletes it. */
     fun attach(path: String, voiceNote: Boolean): Problem? = try {
-        reporter.attachFile(draft.id, path, voiceNote, false)
+        val keep = keepMetadataNext && !voiceNote
+        val a = reporter.attachFile(draft.id, path, voiceNote, keep)
+        if (keep) keptMetadata += a.id
+        if (!voiceNote) keepMetadataNext = false
         draft = reporter.draft(draft.id)
         null
     } catch (e: BeraniException.InvalidInput) {
