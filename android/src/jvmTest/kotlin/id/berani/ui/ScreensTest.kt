@@ -154,7 +154,7 @@ class ScreensTest {
     fun `every screen is secure, has quick exit, and every control is big and labelled`() {
         val screens = listOf(
             HomeActivity::class.java, WizardActivity::class.java, OutboxActivity::class.java,
-            EmergencyActivity::class.java, SettingsActivity::class.java, ShareActivity::class.java,
+            EmergencyActivity::class.java, SettingsActivity::class.java, ShareActivity::class.java, GuidanceActivity::class.java,
         )
         for (cls in screens) {
             val a = open(cls)

@@ -88,8 +88,15 @@ abstract class BaseActivity : Activity() {
         setContentView(root)
     }
 
+    /** This screen may only be shown once the PIN was typed (all but the lock screens). */
+    protected open val lockable: Boolean get() = true
+
     override fun onResume() {
         super.onResume()
+        if (lockable && services.safety.needsUnlock) {
+            showLock(this)
+            return
+        }
         refresh()
     }
 
@@ -118,6 +125,20 @@ abstract class BaseActivity : Activity() {
         addView(titleView)
         addView(ui.button(s(R.string.quick_exit), s(R.string.quick_exit_desc), Palette.EXIT, Palette.ON_PRIMARY, 18f, 48) { quickExit() }.apply {
             id = R.id.quick_exit
+            // A long press is the panic wipe (it asks once, then leaves).
+            setOnLongClickListener {
+                askWipe { quickExit() }
+                true
+            }
+            if (Build.VERSION.SDK_INT >= 21) {
+                accessibilityDelegate = object : View.AccessibilityDelegate() {
+                    override fun onInitializeAccessibilityNodeInfo(host: View, info: android.view.accessibility.AccessibilityNodeInfo) {
+                        super.onInitializeAccessibilityNodeInfo(host, info)
+                        info.addAction(android.view.accessibility.AccessibilityNodeInfo.AccessibilityAction(
+                            android.view.accessibility.AccessibilityNodeInfo.ACTION_LONG_CLICK, s(R.string.quick_exit_long_desc)))
+                    }
+                }
+            }
             layoutParams = LinearLayout.LayoutParams(ViewGroup.LayoutParams.WRAP_CONTENT, ViewGroup.LayoutParams.WRAP_CONTENT)
         })
     }
@@ -162,6 +183,33 @@ abstract class BaseActivity : Activity() {
             startActivity(Intent(Intent.ACTION_MAIN).addCategory(Intent.CATEGORY_HOME).addFlags(Intent.FLAG_ACTIVITY_NEW_TASK))
         }
         finishAndRemoveTask()
+    }
+
+    /**
+     * The panic wipe, asked once: keep sending the reports already queued (sealed to the
+     * office, unreadable here), or delete everything, or cancel. Keeping is offered only when
+     * reports wait and the home is open. [then] runs after the wipe.
+     */
+    fun askWipe(then: () -> Unit) {
+        val queued = if (services.safety.needsUnlock) 0 else
+            runCatching { id.berani.present.OutboxText.pending(services.reporter.outbox()) }.getOrDefault(0)
+        val b = AlertDialog.Builder(this)
+            .setMessage(if (queued > 0) s(R.string.wipe_question_queued, queued) else s(R.string.wipe_question))
+            .setNegativeButton(s(R.string.wipe_everything)) { _, _ -> wipe(false, then) }
+            .setNeutralButton(s(R.string.wipe_cancel), null)
+        if (queued > 0) b.setPositiveButton(s(R.string.wipe_keep_sending)) { _, _ -> wipe(true, then) }
+        b.show()
+    }
+
+    private fun wipe(keepSending: Boolean, then: () -> Unit) {
+        work({ services.wipe(keepSending) }) { r ->
+            if (r.isFailure) {
+                toastProblem(s(R.string.wipe_failed))
+                return@work
+            }
+            if (r.getOrNull()?.keptReports?.let { it > 0u } == true) id.berani.platform.DeliveryScheduler.schedule(this)
+            then()
+        }
     }
 
     override fun dispatchKeyEvent(event: KeyEvent): Boolean {
@@ -220,5 +268,22 @@ abstract class BaseActivity : Activity() {
 
     companion object {
         const val REQUEST_PERMISSION = 7
+
+        /**
+         * Clears the app's screens and shows the way in: the calculator when disguised, the
+         * PIN screen otherwise.
+         */
+        fun showLock(from: Activity) {
+            val app = from.application as BeraniApp
+            val cls = if (app.services.settings.disguised) CalculatorActivity::class.java else LockActivity::class.java
+            from.startActivity(Intent(from, cls).addFlags(Intent.FLAG_ACTIVITY_NEW_TASK or Intent.FLAG_ACTIVITY_CLEAR_TASK))
+            from.finish()
+        }
+
+        /** A fresh start at Home, the screens before it gone (after an unlock or a wipe). */
+        fun showHome(from: Activity) {
+            from.startActivity(Intent(from, HomeActivity::class.java).addFlags(Intent.FLAG_ACTIVITY_NEW_TASK or Intent.FLAG_ACTIVITY_CLEAR_TASK))
+            from.finish()
+        }
     }
 }

@@ -20,6 +20,7 @@ class HomeActivity : BaseActivity() {
         content.addView(ui.button(mine) { go(OutboxActivity::class.java) }.apply { id = R.id.home_my_reports })
         content.addView(ui.button(s(R.string.home_emergency), color = Palette.EMERGENCY) { go(EmergencyActivity::class.java) }.apply { id = R.id.home_emergency })
         content.addView(ui.button(s(R.string.home_share)) { go(ShareActivity::class.java) }.apply { id = R.id.home_share })
+        content.addView(ui.button(s(R.string.home_safety), color = Palette.CARD, textColor = Palette.TEXT) { go(GuidanceActivity::class.java) }.apply { id = R.id.home_safety })
         content.addView(ui.button(s(R.string.home_settings), color = Palette.CARD, textColor = Palette.TEXT) { go(SettingsActivity::class.java) }.apply { id = R.id.home_settings })
     }
 }

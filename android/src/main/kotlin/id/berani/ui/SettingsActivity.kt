@@ -10,6 +10,75 @@ import java.time.format.DateTimeFormatter
 class SettingsActivity : BaseActivity() {
     private var updating = false
     private var note: String? = null
+    private var pinNote: String? = null
+    private var pinNoteIsProblem = false
+
+    /** The app PIN (set, change, remove), wipe after N wrong PINs, the disguise, the panic wipe. */
+    private fun renderSafety() {
+        val safety = services.safety
+        val status = safety.status()
+        content.addView(ui.heading(s(R.string.settings_pin), 20f))
+        content.addView(ui.body(s(if (status.pinSet) R.string.settings_pin_on else R.string.settings_pin_off), sizeSp = 16f))
+        val current = if (status.pinSet) ui.pinInput(s(R.string.pin_current_hint), s(R.string.pin_current_hint)).apply { id = R.id.pin_current } else null
+        current?.let { content.addView(it) }
+        val new = ui.pinInput(s(R.string.pin_new_hint), s(R.string.pin_new_hint)).apply { id = R.id.pin_new }
+        val repeat = ui.pinInput(s(R.string.pin_repeat_hint), s(R.string.pin_repeat_hint)).apply { id = R.id.pin_repeat }
+        content.addView(new)
+        content.addView(repeat)
+        pinNote?.let { content.addView(ui.body(it, if (pinNoteIsProblem) Palette.ERROR else Palette.SUCCESS, 16f)) }
+        fun done(problem: id.berani.present.Problem?, ok: Int) {
+            pinNoteIsProblem = problem != null
+            pinNote = problem?.render(strings, language) ?: s(ok)
+            if (problem == null && !safety.pinSet) id.berani.platform.Disguise.apply(this, false)
+            refresh()
+        }
+        content.addView(ui.button(s(if (status.pinSet) R.string.pin_change else R.string.pin_set)) {
+            val (c, n, r) = Triple(current?.text?.toString(), new.text.toString(), repeat.text.toString())
+            work({ safety.changePin(c, n, r) }) { res -> done(res.getOrElse { id.berani.present.Problem.App(id.berani.present.text(R.string.pin_error)) }, R.string.pin_saved) }
+        }.apply { id = R.id.pin_save })
+        if (status.pinSet) {
+            content.addView(ui.button(s(R.string.pin_remove), color = Palette.CARD, textColor = Palette.TEXT) {
+                val c = current?.text?.toString()
+                work({ safety.changePin(c, null, null) }) { res -> done(res.getOrElse { id.berani.present.Problem.App(id.berani.present.text(R.string.pin_error)) }, R.string.pin_removed) }
+            }.apply { id = R.id.pin_remove })
+
+            content.addView(ui.heading(s(R.string.settings_wipe_after), 20f))
+            content.addView(ui.body(s(R.string.wipe_after_explain), Palette.TEXT_MUTED, 16f))
+            for (n in id.berani.present.Safety.WIPE_AFTER_CHOICES) {
+                val label = if (n == null) s(R.string.wipe_after_never) else s(R.string.wipe_after_n, n)
+                content.addView(ui.choice(label, status.wipeAfter?.toInt() == n, s(R.string.selected)) {
+                    safety.changeWipeAfter(n)?.let { p -> pinNoteIsProblem = true; pinNote = p.render(strings, language) }
+                    refresh()
+                })
+            }
+        }
+
+        content.addView(ui.heading(s(R.string.settings_disguise), 20f))
+        if (status.pinSet) {
+            content.addView(ui.body(s(R.string.settings_disguise_explain), Palette.TEXT_MUTED, 16f))
+            val on = services.settings.disguised
+            content.addView(ui.choice(s(R.string.settings_disguise), on, s(R.string.selected)) {
+                services.settings.disguised = !on
+                id.berani.platform.Disguise.apply(this, !on)
+                refresh()
+            }.apply { id = R.id.settings_disguise })
+        } else {
+            content.addView(ui.body(s(R.string.settings_disguise_needs_pin), Palette.TEXT_MUTED, 16f))
+        }
+
+        content.addView(ui.heading(s(R.string.home_safety), 20f))
+        content.addView(ui.button(s(R.string.home_safety), color = Palette.CARD, textColor = Palette.TEXT) { go(GuidanceActivity::class.java) }
+            .apply { id = R.id.settings_guidance })
+
+        content.addView(ui.heading(s(R.string.settings_wipe), 20f))
+        content.addView(ui.body(s(R.string.settings_wipe_explain), Palette.TEXT_MUTED, 16f))
+        content.addView(ui.button(s(R.string.settings_wipe), color = Palette.EXIT) {
+            askWipe {
+                toastProblem(s(R.string.wipe_done))
+                showHome(this)
+            }
+        }.apply { id = R.id.settings_wipe })
+    }
 
     override fun screenTitle() = R.string.home_settings
 
@@ -31,6 +100,8 @@ class SettingsActivity : BaseActivity() {
             services.settings.volumeKeyExit = !on
             refresh()
         }.apply { id = R.id.settings_volume_exit })
+
+        renderSafety()
 
         content.addView(ui.heading(s(R.string.settings_agency), 20f))
         val p = services.profile()

@@ -146,6 +146,12 @@ class Views(private val ctx: Context, private val app: BeraniApp) {
         layoutParams = matchWidth()
     }
 
+    /** A PIN field: digits only, hidden, never learned by the keyboard nor autofilled. */
+    fun pinInput(hint: String, description: String): EditText = input(hint, description).apply {
+        inputType = InputType.TYPE_CLASS_NUMBER or InputType.TYPE_NUMBER_VARIATION_PASSWORD
+        filters = arrayOf(android.text.InputFilter.LengthFilter(12))
+    }
+
     /** Two or more buttons side by side, sharing the width. */
     fun pair(vararg views: View): LinearLayout = row().apply {
         layoutParams = matchWidth()

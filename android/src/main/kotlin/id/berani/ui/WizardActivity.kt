@@ -46,9 +46,12 @@ class WizardActivity : BaseActivity() {
     override fun screenTitle() = R.string.wizard_title
 
     override fun onCreate(savedInstanceState: android.os.Bundle?) {
-        wizard = Wizard(services.reporter, services.settings)
-        wizard.open()
-        wantsContact = wizard.draft.contact != null
+        // Locked: onResume shows the PIN screen instead; the wizard opens after the PIN.
+        if (!services.safety.needsUnlock) {
+            wizard = Wizard(services.reporter, services.settings)
+            wizard.open()
+            wantsContact = wizard.draft.contact != null
+        }
         super.onCreate(savedInstanceState)
         // Android 13+ (and always from targetSdk 36): system Back arrives here, not in
         // onBackPressed; it goes one question back, like the Back button.
@@ -291,11 +294,18 @@ class WizardActivity : BaseActivity() {
         content.addView(ui.body(s(R.string.media_explain)))
         content.addView(ui.button(s(R.string.media_camera)) { takePhoto() })
         content.addView(ui.button(s(R.string.media_gallery)) { pickFiles() })
+        // The expert choice for the next photo or file: off by default, with the core's warning.
+        content.addView(ui.choice(s(R.string.keep_metadata_label), wizard.keepMetadataNext, s(R.string.selected)) {
+            wizard.keepMetadataNext = !wizard.keepMetadataNext
+            refresh()
+        }.apply { id = R.id.keep_metadata })
+        if (wizard.keepMetadataNext) content.addView(ui.body(wizard.keepMetadataWarning(language), Palette.ERROR, 16f))
         voiceControls()
         for (a in wizard.draft.attachments) {
             val kind = s(Labels.labelOf(Labels.attachmentKinds, a.kind))
             val words = s(R.string.media_item, kind, (a.size / 1024u).toLong())
             content.addView(ui.body(words))
+            if (a.id in wizard.keptMetadata) content.addView(ui.body(s(R.string.keep_metadata_on), Palette.ERROR, 16f))
             content.addView(ui.button(s(R.string.media_remove), s(R.string.media_remove_desc, kind), Palette.CARD, Palette.TEXT) {
                 show(wizard.removeAttachment(a.id))
                 refresh()
