@@ -35,11 +35,9 @@ class SafetyTest {
         var key: SecretKey? = null
         var deletions = 0
         val file = File(dir, "device.key.wrapped")
-        val store = WrappedKeyFile(
-            file,
-            { create -> key ?: if (create) KeyGenerator.getInstance("AES").apply { init(256) }.generateKey().also { key = it } else null },
-            { deletions++; key = null },
-        )
+        val store = WrappedKeyFile(file, deleteWrappingKey = { deletions++; key = null }) { create ->
+            key ?: if (create) KeyGenerator.getInstance("AES").apply { init(256) }.generateKey().also { key = it } else null
+        }
     }
 
     @Test
@@ -61,6 +59,8 @@ class SafetyTest {
         assertEquals("0.3", c.display)
         calc(c, "C12⌫3")
         assertEquals("13", c.display)
+        calc(c, "=9") // after "=", a digit starts a new number
+        assertEquals("9", c.display)
         calc(c, "C5+×2=") // a second operator replaces the first
         assertEquals("10", c.display)
         // With no PIN set, digits and "=" are only a number.
@@ -223,10 +223,11 @@ class SafetyTest {
     fun `the screens lock after a minute in the background when a PIN is set`() {
         var now = 1_000_000L
         val home = File(tempDir("autolock-"), "berani")
-        val safety = Safety(home, MemoryKeyStore(), AppSettings(MemoryKeyValue())) { now }
+        val safety = Safety(home, MemoryKeyStore(), AppSettings(MemoryKeyValue()), clock = { now })
         safety.wentToBackground()
         now += 10 * 60_000
         assertFalse("no PIN, no lock", safety.cameToForeground())
+        safety.reporter() // the app is open when the PIN is set
         assertNull(safety.changePin(null, "1234", "1234"))
         safety.wentToBackground()
         now += Safety.AUTO_LOCK_MS - 1

@@ -43,5 +43,5 @@ object KeystoreKeys {
 
     /** The app's device key store: the wrapped key in the app's private files. */
     fun deviceKeyStore(filesDir: File): WrappedKeyFile =
-        WrappedKeyFile(File(filesDir, "device.key.wrapped"), ::wrappingKey, ::deleteWrappingKey)
+        WrappedKeyFile(File(filesDir, "device.key.wrapped"), deleteWrappingKey = ::deleteWrappingKey, wrappingKey = ::wrappingKey)
 }

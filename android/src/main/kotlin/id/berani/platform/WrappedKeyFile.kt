@@ -20,9 +20,9 @@ import javax.crypto.spec.GCMParameterSpec
  */
 class WrappedKeyFile(
     private val file: File,
-    private val wrappingKey: (create: Boolean) -> SecretKey?,
     /** Deletes the wrapping key itself (the Keystore entry), after the wrapped file is gone. */
     private val deleteWrappingKey: () -> Unit = {},
+    private val wrappingKey: (create: Boolean) -> SecretKey?,
 ) : DeviceKeyStore {
     private val lock = Any()
 

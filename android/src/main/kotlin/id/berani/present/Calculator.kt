@@ -17,12 +17,17 @@ class Calculator(
 ) {
     private val entry = StringBuilder()
 
+    /** The display holds a result: a digit starts a new number, an operator continues it. */
+    private var result = false
+
     /** What the display shows: the expression being typed, or the last result. */
     var display: String = "0"
         private set
 
     /** The keys, as on the screen: digits, decimal point, operators, "=", clear and delete. */
     fun press(key: Char): CalcResult {
+        if (result && (key in '0'..'9' || key == '.')) entry.setLength(0)
+        result = false
         when (key) {
             in '0'..'9' -> if (entry.length < MAX_LEN) entry.append(key)
             '.' -> if (!currentNumber().contains('.') && entry.length < MAX_LEN) entry.append(if (currentNumber().isEmpty()) "0." else ".")
@@ -69,6 +74,7 @@ class Calculator(
         display = result ?: ERROR
         entry.setLength(0)
         if (result != null && result != "0") entry.append(result)
+        this.result = true
     }
 
     companion object {

@@ -96,7 +96,7 @@ class Safety(
     private fun counted(): Unlock = try {
         // If this wrong PIN is the last one allowed, the core wipes the home: close it first.
         val st = status()
-        if (st.wipeAfter != null && st.failedAttempts + 1u >= st.wipeAfter!!) closeForWipe()
+        if (st.wipeAfter != null && st.failedAttempts + 1u >= st.wipeAfter) closeForWipe()
         val f = pinFailed(home.path, keys)
         if (f.wiped) {
             reset()
