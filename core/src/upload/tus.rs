@@ -287,6 +287,15 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(pairs, want);
+        // The follow-up pair rides on part 0 only.
+        assert_eq!(part_metadata(&p, &token, Some(("l", "a"))).unwrap(), m);
+        let mut p0 = p.clone();
+        p0.part.idx = 0;
+        let with = part_metadata(&p0, &token, Some(("l", "a"))).unwrap();
+        assert!(
+            with.ends_with(",followup bA==,followup_auth YQ=="),
+            "{with}"
+        );
         assert_eq!(encode_metadata(&[("a", ""), ("b", "hi")]), "a ,b aGk=");
         let mut long = p.clone();
         long.report_id = "x".repeat(2000);

@@ -1,7 +1,8 @@
 //! The strict parser of `Upload-Metadata`.
 //!
 //! The header is the only thing about a report that travels in clear, so the server accepts
-//! exactly the six keys of the protocol and nothing more: a client that tried to add a file
+//! exactly the six keys of the protocol, plus on part 0 the optional follow-up pair
+//! (`followup`, `followup_auth`), and nothing more: a client that tried to add a file
 //! name or a description would be refused (400), not silently stored. Every value is
 //! checked; a report id must be 32 lowercase hex characters, which also rules out anything
 //! that could look like a path. The client token is hashed at once and never kept.
