@@ -523,6 +523,9 @@ pub struct QueuedMessage {
     pub report_id: String,
 }
 
+/// One of this phone's own messages: id, text, time, sent.
+type OwnMessage = (String, Zeroizing<String>, i64, bool);
+
 fn ts(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
@@ -707,7 +710,7 @@ impl Reporter {
     }
 
     /// This phone's own messages of a report: (id, text, time, sent).
-    fn own_messages(&self, report_id: &str) -> Result<Vec<(String, Zeroizing<String>, i64, bool)>> {
+    fn own_messages(&self, report_id: &str) -> Result<Vec<OwnMessage>> {
         let rows: Vec<(String, i64, String, Vec<u8>)> = self.store().read(|c| {
             let mut st = c.prepare(
                 "SELECT id, created_at, state, body FROM messages WHERE report_id = ?1
@@ -855,7 +858,7 @@ mod tests {
 
     #[test]
     fn a_typo_or_a_wrong_length_is_refused_with_the_field() {
-        let c = ReceiptCode(Zeroizing::new(0x1234_5678_9abc_def0_1234_5u128));
+        let c = ReceiptCode(Zeroizing::new(0x0001_2345_6789_abcd_ef01_2345_u128));
         let shown = c.display().to_string();
         // Change one data character: the check no longer fits.
         let mut typo: Vec<char> = shown.chars().collect();

@@ -375,7 +375,8 @@ fn internal(what: &str, e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// Rate limit, then parse the body as `T`.
+/// Rate limit, then parse the body as `T`. (The refusal is the response to send.)
+#[allow(clippy::result_large_err)]
 fn admit<T: serde::de::DeserializeOwned>(
     s: &AppState,
     tag: Option<axum::Extension<ClientTag>>,
@@ -397,6 +398,7 @@ fn admit<T: serde::de::DeserializeOwned>(
 
 /// The report a lookup id and auth value open, if any (after one Argon2id verification
 /// whatever the outcome), with its case's stage.
+#[allow(clippy::result_large_err)]
 async fn authenticate(
     s: &Arc<AppState>,
     lookup: &str,
