@@ -16,6 +16,7 @@
 mod choices;
 mod draft;
 mod error;
+mod followup;
 mod gazetteer;
 mod keystore;
 mod logging;
@@ -29,6 +30,7 @@ mod sync;
 pub use choices::*;
 pub use draft::{Attachment, Contact, Draft, IncidentDate};
 pub use error::{BeraniError, FieldProblem, ProfileProblem};
+pub use followup::{CaseStatus, FollowupMessage, FollowupThread, MessageSender, ReceiptCode};
 pub use gazetteer::{Area, AreaLevel, AreaMatch};
 pub use keystore::{DeviceKeyStore, new_device_key};
 pub use logging::{LogLevel, LogRecord, LogSink, init_logging};

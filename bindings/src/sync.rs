@@ -90,6 +90,8 @@ pub struct SyncSummary {
     pub retry_after_seconds: Option<u64>,
     /// The last network or server problem met, for diagnostics (no URL, token or content).
     pub last_error: Option<String>,
+    /// Follow-up messages delivered in this sync.
+    pub messages_sent: u32,
 }
 
 impl From<upload::SyncReport> for SyncSummary {
@@ -111,6 +113,7 @@ impl From<upload::SyncReport> for SyncSummary {
             stopped_message_en: r.stopped.message_en().to_owned(),
             retry_after_seconds: r.retry_after.map(|d| d.as_secs()),
             last_error: r.last_error,
+            messages_sent: u32::try_from(r.messages_sent.len()).unwrap_or(u32::MAX),
         }
     }
 }

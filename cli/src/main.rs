@@ -62,6 +62,26 @@ enum Cmd {
         #[arg(long = "for", value_name = "SECONDS", default_value_t = 600)]
         for_secs: u64,
     },
+    /// Follow a report up: its status and the messages with the team (asks the server).
+    Followup {
+        /// The report id (a report submitted or followed up from this home).
+        #[arg(required_unless_present = "receipt", conflicts_with = "receipt")]
+        id: Option<String>,
+        /// The report's code, as written down (from any home with the agency profile
+        /// installed; the code is then kept in this home, sealed).
+        #[arg(long)]
+        receipt: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a message to the team about a report; the next `sync` sends it.
+    Reply {
+        /// The report id.
+        id: String,
+        /// The message.
+        text: String,
+    },
     /// Show the outbox with progress per part.
     Outbox {
         /// Print JSON.
@@ -290,9 +310,37 @@ fn run(cli: Cli) -> Out {
                 report.id,
                 report.parts.len()
             );
+            if let Some(code) = r.receipt_code(&report.id)? {
+                println!("receipt code: {code}");
+                println!("{}", berani_core::followup::RECEIPT_ADVICE_ID);
+                println!("{}", berani_core::followup::RECEIPT_ADVICE_EN);
+            }
             Ok(())
         }
         Cmd::Sync { for_secs } => sync(&cli, Duration::from_secs(*for_secs)),
+        Cmd::Followup { id, receipt, json } => {
+            let r = open_reporter(&cli)?;
+            let rt = runtime()?;
+            let thread = match (id, receipt) {
+                (_, Some(code)) => rt.block_on(r.followup_with_receipt(code))?,
+                (Some(id), None) => rt.block_on(r.followup(id))?,
+                (None, None) => unreachable!("clap requires one"),
+            };
+            if *json {
+                return print_json(&thread);
+            }
+            print!("{}", show::thread(&thread));
+            Ok(())
+        }
+        Cmd::Reply { id, text } => {
+            let r = open_reporter(&cli)?;
+            let m = r.reply(id, text)?;
+            println!(
+                "message {} queued; `berani sync` sends it — pesan siap dikirim",
+                m.id
+            );
+            Ok(())
+        }
         Cmd::Outbox { json } => {
             let r = open_reporter(&cli)?;
             let list = r.outbox().list()?;
@@ -492,13 +540,19 @@ fn sync(cli: &Cli, budget: Duration) -> Out {
         report.pending,
         report.attempts
     );
+    if !report.messages_sent.is_empty() {
+        println!(
+            "messages sent {} — pesan terkirim",
+            report.messages_sent.len()
+        );
+    }
     println!(
         "stopped: {} — {} / {}",
         report.stopped.key(),
         report.stopped.message_en(),
         report.stopped.message_id()
     );
-    if report.stopped != StopReason::Done
+    if (report.stopped != StopReason::Done || r.queued_messages()? > 0)
         && let Some(e) = &report.last_error
     {
         println!("last problem: {e}");

@@ -182,6 +182,53 @@ pub fn profile(p: &AgencyProfile) -> String {
     out
 }
 
+/// A follow-up thread: the status in plain words, then each message.
+pub fn thread(t: &berani_core::followup::Thread) -> String {
+    use berani_core::followup::Sender;
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "report {}", t.report_id);
+    let _ = writeln!(
+        out,
+        "status: {} / {}",
+        t.status.label_id(),
+        t.status.label_en()
+    );
+    if t.messages.is_empty() {
+        let _ = writeln!(out, "no messages yet — belum ada pesan");
+    }
+    for m in &t.messages {
+        let who = match m.from {
+            Sender::Team => "team / petugas",
+            Sender::Reporter => "you / anda",
+        };
+        let when =
+            m.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+        let state = if m.sent {
+            ""
+        } else {
+            " (queued — menunggu dikirim)"
+        };
+        let _ = writeln!(out, "[{when}] {who}{state}:");
+        match &m.text {
+            Some(text) => {
+                for line in text.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  (sent from another phone; only the agency can read it — \
+                     dikirim dari ponsel lain; hanya lembaga yang bisa membacanya)"
+                );
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,10 @@ pub enum Field {
     Attachment,
     /// The app PIN.
     Pin,
+    /// A follow-up receipt code.
+    Receipt,
+    /// A follow-up message.
+    Message,
 }
 
 impl Field {
@@ -61,6 +65,8 @@ impl Field {
             Field::ContactNumber => "contact_number",
             Field::Attachment => "attachment",
             Field::Pin => "pin",
+            Field::Receipt => "receipt",
+            Field::Message => "message",
         }
     }
 
@@ -80,6 +86,8 @@ impl Field {
             Field::ContactNumber => "Nomor kontak",
             Field::Attachment => "Lampiran",
             Field::Pin => "PIN",
+            Field::Receipt => "Kode laporan",
+            Field::Message => "Pesan",
         }
     }
 
@@ -99,6 +107,8 @@ impl Field {
             Field::ContactNumber => "Contact number",
             Field::Attachment => "Attachment",
             Field::Pin => "PIN",
+            Field::Receipt => "Report code",
+            Field::Message => "Message",
         }
     }
 }
@@ -143,6 +153,8 @@ pub enum Reason {
     MetadataNotRemoved,
     /// The PIN is not 4 to 12 digits.
     PinFormat,
+    /// A character was mistyped: the check character does not fit.
+    Mistyped,
 }
 
 impl Reason {
@@ -167,6 +179,7 @@ impl Reason {
             Reason::TooMany => "too_many",
             Reason::MetadataNotRemoved => "metadata_not_removed",
             Reason::PinFormat => "pin_format",
+            Reason::Mistyped => "mistyped",
         }
     }
 }
@@ -236,6 +249,9 @@ impl FieldError {
                 file ini, jadi file tidak dilampirkan"
                 .to_string(),
             Reason::PinFormat => "PIN harus 4 sampai 12 angka".to_string(),
+            Reason::Mistyped => {
+                "ada huruf yang salah ketik; periksa lagi setiap kelompok".to_string()
+            }
         };
         format!("{}: {why}", self.field.label_id())
     }
@@ -266,6 +282,7 @@ impl FieldError {
                 from this file, so it was not attached"
                 .to_string(),
             Reason::PinFormat => "the PIN must be 4 to 12 digits".to_string(),
+            Reason::Mistyped => "a character is mistyped; check each group again".to_string(),
         };
         format!("{}: {why}", self.field.label_en())
     }

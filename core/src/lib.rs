@@ -9,6 +9,7 @@ pub mod age;
 pub mod attach;
 pub mod crypto;
 pub mod error;
+pub mod followup;
 pub mod gazetteer;
 pub mod jws;
 pub mod model;

@@ -39,6 +39,12 @@ pub mod meta {
     pub const SHA256: &str = "sha256";
     /// The report's client token (base64url, 32 bytes); the server keeps only its hash.
     pub const TOKEN: &str = "token";
+    /// Part 0 only, optional: the follow-up lookup id (32 lowercase hex characters), derived
+    /// from the receipt code (see [`crate::followup`]).
+    pub const FOLLOWUP: &str = "followup";
+    /// Part 0 only, with [`FOLLOWUP`]: the follow-up auth value (43 base64url characters);
+    /// the server keeps only a slow-hash verifier of it.
+    pub const FOLLOWUP_AUTH: &str = "followup_auth";
 }
 
 /// Path of a report's receipt under the intake URL.

@@ -618,7 +618,11 @@ impl Reporter {
             fs::remove_dir_all(&dir)?;
         }
         fs::create_dir_all(&dir)?;
-        let sealed = self.seal_parts(&draft, &rows, &profile, &recipients);
+        // The receipt code and its keys (Argon2id): the reporter's recipient goes inside the
+        // sealed document, the code and keys into the outbox with the report.
+        let followup = crate::followup::Registration::create()?;
+        let reporter_recipient = followup.keys.identity.to_public().to_string();
+        let sealed = self.seal_parts(&draft, &rows, &profile, &recipients, reporter_recipient);
         let sealed = match sealed {
             Ok(s) => s,
             Err(e) => {
@@ -671,6 +675,7 @@ impl Reporter {
                     ],
                 )?;
             }
+            crate::followup::save(self, tx, &draft.id, &followup.code, &followup.keys)?;
             tx.execute("DELETE FROM drafts WHERE id = ?1", [&draft.id])?;
             Ok(())
         })?;
@@ -687,6 +692,7 @@ impl Reporter {
         rows: &[AttachmentRow],
         profile: &AgencyProfile,
         recipients: &[Recipient],
+        reporter_recipient: String,
     ) -> Result<Vec<SealedPart>> {
         let mut parts = Vec::with_capacity(rows.len() + 1);
         let mut refs = Vec::with_capacity(rows.len());
@@ -717,6 +723,7 @@ impl Reporter {
             submitted_at: now(),
             fields: draft.fields.clone(),
             attachments: refs,
+            reporter_recipient: Some(reporter_recipient),
         };
         let json = zeroize::Zeroizing::new(doc.to_json());
         let (part, _, _) = seal_file(

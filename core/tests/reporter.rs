@@ -348,7 +348,7 @@ fn a_corrupt_or_newer_database_is_refused_untouched() {
     match berani_core::Reporter::open(&h.data(), &h.key_file()) {
         Err(CoreError::NewerSchema {
             found: 99,
-            supported: 2,
+            supported: 3,
         }) => {}
         Err(e) => panic!("expected NewerSchema, got {e:?}"),
         Ok(_) => panic!("expected NewerSchema, got Ok"),
@@ -513,8 +513,11 @@ fn a_version_1_database_is_upgraded_in_place() {
     drop(r);
     // Take the file back to what version 1 wrote.
     let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
-    c.execute_batch("ALTER TABLE reports DROP COLUMN token; PRAGMA user_version = 1;")
-        .unwrap();
+    c.execute_batch(
+        "ALTER TABLE reports DROP COLUMN token; DROP TABLE followups; DROP TABLE messages;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(c);
     let r = h.open();
     assert_eq!(r.outbox().list().unwrap().len(), 1);

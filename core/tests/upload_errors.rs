@@ -246,7 +246,20 @@ fn a_413_from_the_intake_server_fails_the_report_at_once() {
             .split(',')
             .map(|kv| kv.split(' ').next().unwrap())
             .collect();
-        assert_eq!(keys, ["report", "part", "parts", "kind", "sha256", "token"]);
+        // Part 0 registers the follow-up (the lookup id and auth value from the receipt code).
+        assert_eq!(
+            keys,
+            [
+                "report",
+                "part",
+                "parts",
+                "kind",
+                "sha256",
+                "token",
+                "followup",
+                "followup_auth"
+            ]
+        );
         assert_eq!(
             post.headers["upload-length"],
             post.body.len().to_string(),

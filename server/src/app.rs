@@ -58,6 +58,8 @@ pub struct AppState {
     pub stopping: AtomicBool,
     /// The case desk's sessions and throttles.
     pub desk: crate::desk::DeskState,
+    /// Anonymous follow-up: rate limits and verifier hashing.
+    pub followup: crate::followup::FollowupState,
 }
 
 /// Every route, with the access log and the stopping guard.
@@ -66,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(PROFILE_PATH, get(profile::get))
         .route("/v1/reports/{report}/receipt", get(receipt::get))
         .merge(tus::routes())
+        .merge(crate::followup::routes())
         .merge(crate::desk::routes())
         .fallback(|| async { Reject::not_found() })
         .layer(middleware::from_fn_with_state(
@@ -193,6 +196,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         receipt_key,
         stopping: AtomicBool::new(false),
         desk: crate::desk::DeskState::new(&url),
+        followup: crate::followup::FollowupState::new()?,
     });
     let (stop, stop_rx) = watch::channel(false);
     let opts = HttpOptions {

@@ -67,6 +67,8 @@ pub mod action {
     pub const TOTP_ENABLE: &str = "totp_enable";
     /// A second factor switched off.
     pub const TOTP_DISABLE: &str = "totp_disable";
+    /// A reply to the reporter, sealed to the reporter's follow-up key and the intake key.
+    pub const FOLLOWUP_REPLY: &str = "followup_reply";
 
     /// Every action, for the filter.
     pub const ALL: &[&str] = &[
@@ -93,6 +95,7 @@ pub mod action {
         PASSWORD_CHANGE,
         TOTP_ENABLE,
         TOTP_DISABLE,
+        FOLLOWUP_REPLY,
     ];
 }
 

@@ -21,6 +21,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
 
 use crate::config::TlsFiles;
 use crate::error::{Result, ServerError};
@@ -85,9 +86,10 @@ pub async fn serve(
             r = listener.accept() => r,
             () = stopped(&mut stop) => break,
         };
-        let stream = match accepted {
-            // The peer address is dropped here on purpose: it is never logged or stored.
-            Ok((stream, _)) => stream,
+        let (stream, tag) = match accepted {
+            // The peer address is dropped here on purpose: it is never logged or stored. Only
+            // a keyed hash of it stays with the connection, for the follow-up rate limits.
+            Ok((stream, peer)) => (stream, crate::followup::ClientTag::of(peer.ip())),
             Err(e) => {
                 tracing::warn!("accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -95,7 +97,12 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let svc = TowerToHyperService::new(app.clone());
+        let svc = TowerToHyperService::new(app.clone().map_request(
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(tag);
+                req
+            },
+        ));
         let builder = builder.clone();
         match &opts.tls {
             None => {

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod followup;
 pub mod http;
 pub mod keys;
 pub mod limits;

@@ -11,7 +11,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Result, ServerError};
 
 /// The schema this build writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 const CREATE: &str = "
 CREATE TABLE settings (
@@ -152,11 +152,43 @@ CREATE TABLE stats_counts (
 ) STRICT;
 ";
 
+/// Schema 3: anonymous follow-up. Shared by a new database and the upgrade from schema 2.
+const FOLLOWUP: &str = "
+-- A report's follow-up registration, from part 0's metadata: the lookup id (derived from the
+-- reporter's receipt code; a public index) and an Argon2id verifier of the auth value. Never
+-- the receipt code, never the auth value.
+CREATE TABLE followups (
+    report TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
+    lookup TEXT NOT NULL UNIQUE,
+    verifier TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- The thread between the team and the reporter: age ciphertext only. Team replies are sealed
+-- to the reporter's key and the intake key; reporter messages to the intake key. `client_id`
+-- is the phone's message id, so a retried send never stores a second copy. `read_at` is set
+-- when a keyholder opens the case page after a reporter message arrived.
+CREATE TABLE followup_messages (
+    id INTEGER PRIMARY KEY,
+    report TEXT NOT NULL REFERENCES cases(report),
+    sender TEXT NOT NULL CHECK (sender IN ('team', 'reporter')),
+    client_id TEXT,
+    actor TEXT,
+    at INTEGER NOT NULL,
+    sealed BLOB NOT NULL,
+    read_at INTEGER,
+    UNIQUE (report, client_id)
+) STRICT;
+CREATE INDEX followup_messages_unread ON followup_messages (report)
+    WHERE sender = 'reporter' AND read_at IS NULL;
+";
+
 /// Creates every table in a new, empty database.
 pub fn create(conn: &Connection) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(CREATE)?;
     tx.execute_batch(DESK)?;
+    tx.execute_batch(FOLLOWUP)?;
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
@@ -245,6 +277,10 @@ fn upgrade_from(tx: &Transaction, from: u32) -> Result<()> {
             )?;
             Ok(())
         }
+        2 => {
+            tx.execute_batch(FOLLOWUP)?;
+            Ok(())
+        }
         _ => Err(ServerError::Folder(format!(
             "no upgrade from schema {from}"
         ))),
@@ -264,5 +300,32 @@ mod tests {
         assert!(matches!(upgrade(&mut c), Err(ServerError::Folder(_))));
         let mut empty = Connection::open_in_memory().unwrap();
         assert!(matches!(upgrade(&mut empty), Err(ServerError::Folder(_))));
+    }
+
+    #[test]
+    fn upgrades_schema_2_to_follow_up() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(CREATE).unwrap();
+        c.execute_batch(DESK).unwrap();
+        c.pragma_update(None, "user_version", 2).unwrap();
+        c.execute(
+            "INSERT INTO reports (id, part_count, token_hash, created_at) VALUES ('r', 1, 'h', 1)",
+            [],
+        )
+        .unwrap();
+        upgrade(&mut c).unwrap();
+        let v: u32 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        c.execute(
+            "INSERT INTO followups (report, lookup, verifier, created_at) VALUES ('r', 'l', 'v', 1)",
+            [],
+        )
+        .unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM followup_messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
     }
 }

@@ -56,6 +56,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/desk/cases/{id}/stage", Case),
     ("POST", "/desk/cases/{id}/note", Case),
     ("POST", "/desk/cases/{id}/refer", Case),
+    ("POST", "/desk/cases/{id}/message", Case),
     ("GET", "/desk/audit", Admin),
     ("GET", "/desk/users", Admin),
     ("POST", "/desk/users", Admin),

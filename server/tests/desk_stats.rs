@@ -206,6 +206,7 @@ async fn send(
             ..ReportFields::default()
         },
         attachments: vec![],
+        reporter_recipient: None,
     };
     let part = common::seal(recipient, doc.to_json());
     common::upload(s, &report, 0, 1, &part, 64 * 1024).await;

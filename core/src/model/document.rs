@@ -49,6 +49,12 @@ pub struct ReportDocument {
     pub fields: ReportFields,
     /// The attachments, one part each.
     pub attachments: Vec<AttachmentRef>,
+    /// The reporter's follow-up key for this report (an `age1…` recipient derived from the
+    /// receipt code), so that the team can seal replies the reporter can open. Optional and
+    /// ignored by older readers, so the schema version stays 1; absent in reports from
+    /// builds without follow-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_recipient: Option<String>,
 }
 
 /// Why a report document could not be read.
@@ -102,6 +108,7 @@ mod tests {
                 ..Default::default()
             },
             attachments: vec![],
+            reporter_recipient: None,
         };
         let json = doc.to_json();
         assert_eq!(ReportDocument::from_json(&json).unwrap(), doc);

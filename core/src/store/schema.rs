@@ -6,7 +6,7 @@
 use rusqlite::Transaction;
 
 /// The schema version this build writes. Stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -64,6 +64,27 @@ CREATE TABLE parts (
 /// the server's receipt. Reports queued before it get one at their first upload.
 const V2: &str = "ALTER TABLE reports ADD COLUMN token BLOB;";
 
+/// Version 3: anonymous follow-up. Each report's receipt code and the keys derived from it
+/// (sealed), and the reporter's own messages: the text sealed with the device key, and the
+/// age file sealed to the agency that is sent as is (queued until a sync delivers it).
+const V3: &str = "
+CREATE TABLE followups (
+    report_id TEXT PRIMARY KEY,
+    lookup    TEXT NOT NULL,
+    body      BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE messages (
+    id         TEXT PRIMARY KEY,
+    report_id  TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('queued','sent')),
+    created_at INTEGER NOT NULL,
+    body       BLOB NOT NULL,
+    sealed     BLOB NOT NULL
+) STRICT;
+CREATE INDEX messages_report ON messages (report_id, created_at);
+";
+
 /// Brings a database at `from` up to [`VERSION`] inside `tx`.
 pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
     if from < 1 {
@@ -71,6 +92,9 @@ pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
     }
     if from < 2 {
         tx.execute_batch(V2)?;
+    }
+    if from < 3 {
+        tx.execute_batch(V3)?;
     }
     tx.pragma_update(None, "user_version", VERSION)
 }

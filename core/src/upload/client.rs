@@ -138,7 +138,10 @@ fn malformed<T>(why: &str) -> Answer<T> {
 }
 
 /// Reads a body of at most `max` bytes.
-async fn read_limited(mut r: Response, max: usize) -> std::result::Result<Vec<u8>, String> {
+pub(crate) async fn read_limited(
+    mut r: Response,
+    max: usize,
+) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
     while let Some(chunk) = r.chunk().await.map_err(|e| describe(&e))? {
         if out.len() + chunk.len() > max {

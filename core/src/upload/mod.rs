@@ -31,12 +31,12 @@
 //! time and I/O enabled; the CLI builds one, the Android bindings run on uniffi's.
 
 mod cancel;
-mod client;
+pub(crate) mod client;
 pub mod pacing;
 pub mod receipt;
 mod run;
-mod tls;
-mod tus;
+pub(crate) mod tls;
+pub(crate) mod tus;
 
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ pub use receipt::{ReadReceipt, ReceiptError, read_receipt};
 pub use tls::PinMismatch;
 
 use crate::error::Result;
+use crate::followup;
 use crate::outbox::{FailureReason, OutboxReport, ReportState};
 use crate::profile::ProfileError;
 use crate::reporter::Reporter;
@@ -190,6 +191,8 @@ pub struct SyncReport {
     pub retry_after: Option<Duration>,
     /// The last network or server problem met, for diagnostics (no URL, token or content).
     pub last_error: Option<String>,
+    /// Follow-up messages delivered in this sync (their ids).
+    pub messages_sent: Vec<String>,
 }
 
 /// Uploads what the outbox holds, for at most `opts.budget`.
@@ -203,7 +206,7 @@ pub async fn sync(
     opts: SyncOptions,
 ) -> Result<SyncReport> {
     let open = open_reports(reporter)?;
-    if open.is_empty() {
+    if open.is_empty() && reporter.queued_messages()? == 0 {
         return Ok(SyncReport {
             delivered: Vec::new(),
             failed: Vec::new(),
@@ -212,6 +215,7 @@ pub async fn sync(
             stopped: StopReason::Done,
             retry_after: None,
             last_error: None,
+            messages_sent: Vec::new(),
         });
     }
     let profile = reporter.profile()?.ok_or(ProfileError::NotInstalled)?;
@@ -223,6 +227,7 @@ pub async fn sync(
     let deadline = now
         .checked_add(opts.budget)
         .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400));
+    let cancel = opts.cancel.clone();
     let mut run = Run::new(reporter, listener, tus, opts.cancel, deadline);
     run.fetch_receipts = opts.fetch_receipts;
     let outcome = run.run().await;
@@ -233,14 +238,40 @@ pub async fn sync(
         Err(Stop::Hard(e)) => return Err(e),
     };
     flushed?;
+    // Follow-up messages go once the reports are through (a message can only be filed under
+    // a report the server has), while the server answers and time is left.
+    let mut messages_sent = Vec::new();
+    let mut last_error = run.last_error;
+    let mut attempts = run.attempts;
+    if matches!(stopped, StopReason::Done | StopReason::AwaitingReceipt)
+        && reporter.queued_messages()? > 0
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let sending = followup::send_queued(reporter);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {}
+            r = tokio::time::timeout(left, sending) => {
+                if let Ok(r) = r {
+                    let (sent, why) = r?;
+                    attempts += sent.len() as u32 + u32::from(why.is_some());
+                    messages_sent = sent;
+                    if why.is_some() {
+                        last_error = why;
+                    }
+                }
+            }
+        }
+    }
     Ok(SyncReport {
         pending: open_reports(reporter)?.len(),
         delivered: run.delivered,
         failed: run.failed,
-        attempts: run.attempts,
+        attempts,
         stopped,
         retry_after,
-        last_error: run.last_error,
+        last_error,
+        messages_sent,
     })
 }
 

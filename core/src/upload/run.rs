@@ -410,7 +410,17 @@ impl Run<'_> {
             self.listener.report_state(id, ReportState::Sending);
         }
         let token = self.reporter.outbox().client_token(id)?;
-        let metadata = tus::part_metadata(p, &token).ok_or(CoreError::RecordCorrupt)?;
+        let followup = if idx == 0 {
+            crate::followup::upload_keys(self.reporter, id)?
+        } else {
+            None
+        };
+        let metadata = tus::part_metadata(
+            p,
+            &token,
+            followup.as_ref().map(|(l, a)| (l.as_str(), a.as_str())),
+        )
+        .ok_or(CoreError::RecordCorrupt)?;
         let mut st = PartState {
             // A saved upload on another server (the profile moved the intake) is left behind.
             url: p

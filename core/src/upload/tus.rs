@@ -60,17 +60,29 @@ pub fn encode_metadata(pairs: &[(&str, &str)]) -> String {
 
 /// The `Upload-Metadata` of one part: every key of the protocol, and nothing else. `None`
 /// if it would pass [`MAX_METADATA_BYTES`] (it cannot with well-formed values).
-pub fn part_metadata(p: &PendingPart, token: &str) -> Option<String> {
+///
+/// `followup` (lookup id, auth value) registers the report's follow-up; it rides on part 0
+/// only, and only for reports sealed with a receipt code.
+pub fn part_metadata(
+    p: &PendingPart,
+    token: &str,
+    followup: Option<(&str, &str)>,
+) -> Option<String> {
     let part = p.part.idx.to_string();
     let parts = p.part_count.to_string();
-    let m = encode_metadata(&[
-        (meta::REPORT, &p.report_id),
+    let mut pairs = vec![
+        (meta::REPORT, p.report_id.as_str()),
         (meta::PART, &part),
         (meta::PARTS, &parts),
         (meta::KIND, p.part.kind.key()),
         (meta::SHA256, &p.part.sha256),
         (meta::TOKEN, token),
-    ]);
+    ];
+    if let Some((lookup, auth)) = followup.filter(|_| p.part.idx == 0) {
+        pairs.push((meta::FOLLOWUP, lookup));
+        pairs.push((meta::FOLLOWUP_AUTH, auth));
+    }
+    let m = encode_metadata(&pairs);
     (m.len() <= MAX_METADATA_BYTES).then_some(m)
 }
 
@@ -251,7 +263,7 @@ mod tests {
             },
         };
         let token = "t".repeat(43);
-        let m = part_metadata(&p, &token).unwrap();
+        let m = part_metadata(&p, &token, None).unwrap();
         assert!(m.len() <= MAX_METADATA_BYTES);
         let pairs: Vec<(String, String)> = m
             .split(',')
@@ -275,10 +287,19 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(pairs, want);
+        // The follow-up pair rides on part 0 only.
+        assert_eq!(part_metadata(&p, &token, Some(("l", "a"))).unwrap(), m);
+        let mut p0 = p.clone();
+        p0.part.idx = 0;
+        let with = part_metadata(&p0, &token, Some(("l", "a"))).unwrap();
+        assert!(
+            with.ends_with(",followup bA==,followup_auth YQ=="),
+            "{with}"
+        );
         assert_eq!(encode_metadata(&[("a", ""), ("b", "hi")]), "a ,b aGk=");
         let mut long = p.clone();
         long.report_id = "x".repeat(2000);
-        assert!(part_metadata(&long, &token).is_none());
+        assert!(part_metadata(&long, &token, None).is_none());
     }
 
     #[test]

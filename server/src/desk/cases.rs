@@ -616,7 +616,7 @@ async fn recount_async(ctx: &Ctx, report: &str) -> Result<(), DeskError> {
 
 /// The case, if this user may see it (coordinators and admins: every case; caseworkers:
 /// their own). A case the user may not see is "not found", so ids are not confirmed.
-async fn visible(ctx: &Ctx, report: &str) -> Result<CaseRow, DeskError> {
+pub(crate) async fn visible(ctx: &Ctx, report: &str) -> Result<CaseRow, DeskError> {
     ctx.require(Role::Caseworker)?;
     if !berani_core::protocol::is_report_id(report) {
         return Err(DeskError::NotFound);
@@ -676,13 +676,14 @@ async fn inbox_page(ctx: &Ctx, q: InboxQuery) -> Result<Response, DeskError> {
     let now = db::now();
     let mine = (!ctx.role().sees_all_cases()).then(|| ctx.user().to_string());
     let open_only = q.status != "all" && q.status != "terminated";
-    let (rows, people) = ctx
+    let (rows, people, unread) = ctx
         .state
         .db
         .read_async(move |c| {
             Ok::<_, rusqlite::Error>((
                 list(c, open_only, mine.as_deref())?,
                 accounts::assignable(c)?,
+                super::followup::unread_reports(c)?,
             ))
         })
         .await?;
@@ -817,6 +818,7 @@ async fn inbox_page(ctx: &Ctx, q: InboxQuery) -> Result<Response, DeskError> {
                                 a href={ "/desk/cases/" (row.report) } { (short_id(&row.report)) }
                                 @if danger { " " span.danger { (l.t("BAHAYA SEKARANG", "IN DANGER NOW")) } }
                                 @if row.synthetic { " " span.synthetic { (l.t("contoh", "sample")) } }
+                                @if unread.contains(&row.report) { " " span.unread data-unread="1" { (l.t("pesan baru dari pelapor", "new message from the reporter")) } }
                                 br;
                                 span.muted { (l.t("Diterima ", "Received ")) (page::when(row.received_at)) }
                                 @if let Some(s) = s {
@@ -1015,6 +1017,7 @@ async fn case_inner(ctx: &Ctx, id: &str, done: &str) -> Result<Response, DeskErr
             })
             .await?
     };
+    let thread = super::followup::section(ctx, &case, &s).await?;
     let now = db::now();
     let d = &s.doc;
     let f = &d.fields;
@@ -1094,6 +1097,7 @@ async fn case_inner(ctx: &Ctx, id: &str, done: &str) -> Result<Response, DeskErr
                 (stage_form(ctx, &case))
             }
         }
+        (thread)
         section.card aria-labelledby="tl-h" {
             h2 #tl-h { (l.t("Riwayat", "Timeline")) }
             ol.timeline {

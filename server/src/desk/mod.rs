@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit_page;
 pub mod auth;
 pub mod cases;
+pub mod followup;
 pub mod i18n;
 pub mod notify;
 pub mod page;
@@ -156,6 +157,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/desk/lang", get(page::switch_lang))
         .merge(auth::routes())
         .merge(cases::routes())
+        .merge(followup::routes())
         .merge(audit_page::routes())
         .merge(users::routes())
         .merge(stats::routes())

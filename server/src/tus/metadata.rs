@@ -1,7 +1,8 @@
 //! The strict parser of `Upload-Metadata`.
 //!
 //! The header is the only thing about a report that travels in clear, so the server accepts
-//! exactly the six keys of the protocol and nothing more: a client that tried to add a file
+//! exactly the six keys of the protocol, plus on part 0 the optional follow-up pair
+//! (`followup`, `followup_auth`), and nothing more: a client that tried to add a file
 //! name or a description would be refused (400), not silently stored. Every value is
 //! checked; a report id must be 32 lowercase hex characters, which also rules out anything
 //! that could look like a path. The client token is hashed at once and never kept.
@@ -26,6 +27,24 @@ pub struct UploadMeta {
     pub sha256: String,
     /// Lowercase hex SHA-256 of the client token.
     pub token_hash: String,
+    /// The follow-up registration (part 0 only, optional).
+    pub followup: Option<FollowupMeta>,
+}
+
+/// A follow-up registration from part 0's metadata: the lookup id and the auth value. The
+/// auth value is only hashed (Argon2id) and then dropped; it is never stored or printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FollowupMeta {
+    /// The lookup id (32 lowercase hex characters).
+    pub lookup: String,
+    /// The auth value (43 base64url characters).
+    pub auth: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for FollowupMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FollowupMeta(…)")
+    }
 }
 
 /// Why the metadata was refused; the message names the header or key.
@@ -68,6 +87,7 @@ pub fn parse(header: &[u8]) -> Result<UploadMeta, MetaError> {
     let mut seen = HashSet::new();
     let (mut report, mut part, mut parts, mut kind, mut sha256, mut token) =
         (None, None, None, None, None, None);
+    let (mut lookup, mut auth) = (None, None);
     for pair in header.split(',') {
         let (key, value) = pair
             .split_once(' ')
@@ -90,6 +110,8 @@ pub fn parse(header: &[u8]) -> Result<UploadMeta, MetaError> {
             meta::KIND => &mut kind,
             meta::SHA256 => &mut sha256,
             meta::TOKEN => &mut token,
+            meta::FOLLOWUP => &mut lookup,
+            meta::FOLLOWUP_AUTH => &mut auth,
             _ => return Err(MetaError("Upload-Metadata: unknown key")),
         };
         *slot = Some(value);
@@ -128,12 +150,38 @@ pub fn parse(header: &[u8]) -> Result<UploadMeta, MetaError> {
     if !is_token(&token) {
         return Err(MetaError("metadata: token must be 43 base64url characters"));
     }
+    let followup = match (lookup, auth) {
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(MetaError(
+                "metadata: followup and followup_auth go together",
+            ));
+        }
+        (Some(_), Some(_)) if part != 0 => {
+            return Err(MetaError("metadata: followup is for part 0 only"));
+        }
+        (Some(lookup), Some(auth)) => {
+            let auth = zeroize::Zeroizing::new(auth);
+            if !berani_core::followup::is_lookup_id(&lookup) {
+                return Err(MetaError(
+                    "metadata: followup must be 32 lowercase hex characters",
+                ));
+            }
+            if !berani_core::followup::is_auth_value(&auth) {
+                return Err(MetaError(
+                    "metadata: followup_auth must be 43 base64url characters",
+                ));
+            }
+            Some(FollowupMeta { lookup, auth })
+        }
+    };
     Ok(UploadMeta {
         report,
         part,
         parts,
         sha256,
         token_hash: protocol::token_hash(&token),
+        followup,
     })
 }
 
@@ -180,6 +228,54 @@ mod tests {
         assert_eq!(m.part, 1);
         assert_eq!(m.parts, 3);
         assert_eq!(m.token_hash.len(), 64);
+    }
+
+    #[test]
+    fn takes_the_follow_up_pair_on_part_0_only() {
+        let base = |part: &str, kind: &str| {
+            let token = protocol::new_token();
+            vec![
+                ("report", "ab".repeat(16)),
+                ("part", part.to_string()),
+                ("parts", "2".into()),
+                ("kind", kind.to_string()),
+                ("sha256", "0f".repeat(32)),
+                ("token", token),
+            ]
+        };
+        let enc = |pairs: &[(&str, String)]| {
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            encode(&refs)
+        };
+        let auth = protocol::new_token();
+        let mut p0 = base("0", "report");
+        p0.push(("followup", "cd".repeat(16)));
+        p0.push(("followup_auth", auth.clone()));
+        let m = parse(enc(&p0).as_bytes()).unwrap();
+        let f = m.followup.unwrap();
+        assert_eq!(f.lookup, "cd".repeat(16));
+        assert_eq!(f.auth.as_str(), auth);
+        assert!(
+            !format!("{f:?}").contains(&auth),
+            "Debug never shows the auth value"
+        );
+        assert!(
+            parse(enc(&base("0", "report")).as_bytes())
+                .unwrap()
+                .followup
+                .is_none()
+        );
+        let mut p1 = base("1", "attachment");
+        p1.push(("followup", "cd".repeat(16)));
+        p1.push(("followup_auth", auth.clone()));
+        assert!(parse(enc(&p1).as_bytes()).is_err(), "not on attachments");
+        let mut half = base("0", "report");
+        half.push(("followup", "cd".repeat(16)));
+        assert!(parse(enc(&half).as_bytes()).is_err(), "both or neither");
+        let mut bad = base("0", "report");
+        bad.push(("followup", "CD".repeat(16)));
+        bad.push(("followup_auth", auth));
+        assert!(parse(enc(&bad).as_bytes()).is_err());
     }
 
     #[test]

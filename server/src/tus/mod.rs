@@ -165,17 +165,32 @@ async fn create(
 
     let ttl = s.ttl.as_secs() as i64;
     let now = db::now();
-    let created =
-        s.db.write_async(move |tx| records::create(tx, &meta, length, ttl, now))
+    // A follow-up registration rides on part 0: its verifier is hashed before the write (and
+    // only once: a retried creation finds it stored).
+    let followup = match &meta.followup {
+        Some(f) => crate::followup::prepare(&s, &meta.report, f)
             .await
-            .map_err(|e| match e {
-                CreateError::Token => Reject::new(
-                    StatusCode::FORBIDDEN,
-                    "token does not match the report's earlier uploads",
-                ),
-                CreateError::Conflict(reason) => Reject::new(StatusCode::CONFLICT, reason),
-                CreateError::Db(e) => Reject::internal("creating an upload", e),
-            })?;
+            .map_err(|why| Reject::new(StatusCode::CONFLICT, why))?,
+        None => None,
+    };
+    let created =
+        s.db.write_async(move |tx| {
+            let created = records::create(tx, &meta, length, ttl, now)?;
+            if let Some((lookup, verifier)) = &followup {
+                crate::followup::register(tx, &meta.report, lookup, verifier, now)?
+                    .map_err(CreateError::Conflict)?;
+            }
+            Ok(created)
+        })
+        .await
+        .map_err(|e| match e {
+            CreateError::Token => Reject::new(
+                StatusCode::FORBIDDEN,
+                "token does not match the report's earlier uploads",
+            ),
+            CreateError::Conflict(reason) => Reject::new(StatusCode::CONFLICT, reason),
+            CreateError::Db(e) => Reject::internal("creating an upload", e),
+        })?;
     if let Some(old) = &created.replaced
         && let Err(e) = s.blobs.remove(old).await
     {

@@ -101,6 +101,7 @@ pub async fn send_report(base: &str, recipient: &str, description: &str) -> Stri
             ..ReportFields::default()
         },
         attachments: Vec::new(),
+        reporter_recipient: None,
     };
     let part = super::seal(recipient, doc.to_json());
     let r = client()
