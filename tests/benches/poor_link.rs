@@ -554,24 +554,37 @@ fn stored_parts_match(server: &Server, report: &str, parts: &[Part]) -> bool {
         })
 }
 
-/// A JPEG-looking file (JFIF header, then pseudo-random bytes, as compressed data looks).
+/// A well-formed JPEG of `len` bytes: SOI, a JFIF APP0, a start of scan, pseudo-random
+/// entropy-coded data (no 0xFF bytes, so no stray markers, as compressed data looks), EOI.
+/// The metadata stripper walks it like a camera photo (it refuses files it cannot walk).
 fn photo(path: &Path, len: usize, seed: u64) -> PathBuf {
     let mut data = vec![
         0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00,
         0x48, 0x00, 0x48, 0x00, 0x00,
     ];
-    data.extend(common::pseudo_random(len - data.len(), seed));
+    // SOS: length 8, one component (id 1, tables 0/0), spectral 0..63, approximation 0.
+    data.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+    let scan = len.saturating_sub(data.len() + 2);
+    data.extend(
+        common::pseudo_random(scan, seed)
+            .into_iter()
+            .map(|b| if b == 0xFF { 0xFE } else { b }),
+    );
+    data.extend_from_slice(&[0xFF, 0xD9]);
     fs::write(path, &data).unwrap();
     path.to_path_buf()
 }
 
-/// An M4A-looking voice note (`ftypM4A ` box, then pseudo-random bytes).
+/// A well-formed M4A voice note: an `ftyp` box, then one `mdat` box of pseudo-random bytes.
 fn voice_note(path: &Path, len: usize, seed: u64) -> PathBuf {
     let mut data = vec![
-        0, 0, 0, 0x20, b'f', b't', b'y', b'p', b'M', b'4', b'A', b' ',
+        0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'M', b'4', b'A', b' ',
     ];
     data.extend_from_slice(&[0, 0, 0, 0, b'M', b'4', b'A', b' ', b'm', b'p', b'4', b'2']);
-    data.extend(common::pseudo_random(len - data.len(), seed));
+    let body = len - data.len() - 8;
+    data.extend_from_slice(&u32::try_from(body + 8).unwrap().to_be_bytes());
+    data.extend_from_slice(b"mdat");
+    data.extend(common::pseudo_random(body, seed));
     fs::write(path, &data).unwrap();
     path.to_path_buf()
 }

@@ -65,11 +65,12 @@ fn video(path: &Path, len: usize) -> PathBuf {
         0, 0, 0, 0x18, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm',
     ];
     data.extend_from_slice(&[0, 0, 0, 0, b'i', b's', b'o', b'm', b'm', b'p', b'4', b'1']);
-    data.extend(berani_tests::peers::pseudo_random(
-        len.saturating_sub(data.len()),
-        0x9e37,
-    ));
-    data.truncate(len);
+    // One `mdat` box holding the rest: a well-formed file, which the metadata stripper
+    // accepts (it refuses an MP4 it cannot walk rather than attach it unstripped).
+    let body = len.saturating_sub(data.len() + 8);
+    data.extend_from_slice(&u32::try_from(body + 8).unwrap().to_be_bytes());
+    data.extend_from_slice(b"mdat");
+    data.extend(berani_tests::peers::pseudo_random(body, 0x9e37));
     fs::write(path, &data).unwrap();
     path.to_path_buf()
 }
