@@ -414,7 +414,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         (
             "not base64",
             "report !!!",
-            "Upload-Metadata: every key needs a base64 value",
+            "Upload-Metadata: a value is not base64 of ASCII text",
         ),
         (
             "a key twice",
@@ -791,12 +791,15 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     integrity_ok(&data);
     let mut before = snapshot(&data);
     let mut tried = 0;
+    let mut wrong = Vec::new();
     for b in &m {
         let a = send_raw(s.addr, &b.raw);
-        assert_eq!(a.status, b.status, "{}: {}\n{}", b.what, a.head, a.body);
+        if a.status != b.status || !a.body.contains(b.says.unwrap_or_default()) {
+            wrong.push(format!("{}: {} {:?}", b.what, a.status, a.body));
+            continue;
+        }
         match b.says {
-            Some(says) => {
-                assert!(a.body.contains(says), "{}: body {:?}", b.what, a.body);
+            Some(_) => {
                 // HEAD answers have no body; everything else explains itself.
                 if !b.raw.starts_with(b"HEAD") {
                     assert!(!a.body.trim().is_empty(), "{}: empty body", b.what);
@@ -817,6 +820,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         before = after;
         tried += 1;
     }
+    assert!(wrong.is_empty(), "unexpected answers:\n{}", wrong.join("\n"));
     integrity_ok(&data);
     // Nothing escaped the data folder either (the ../ ids wrote nowhere).
     let beside: Vec<String> = std::fs::read_dir(dir.path())
