@@ -215,12 +215,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     plain.extend(bytes(60_000, 9));
     let part = seal(&p.recipients[0], plain);
     let good = Report::new();
-    let url = create_ok(
-        &s,
-        &good.meta(0, 1, &part.sha256),
-        part.sealed.len() as u64,
-    )
-    .await;
+    let url = create_ok(&s, &good.meta(0, 1, &part.sha256), part.sealed.len() as u64).await;
     let half = 20_000usize;
     let r = patch(&url, 0, &part.sealed[..half], None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -241,7 +236,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     let mut m: Vec<Bad> = Vec::new();
 
     // --- Malformed and oversized headers: refused by the HTTP layer. ---
-    m.push(bare("request line of garbage", b"HELLO THERE\r\n\r\n".to_vec(), 400));
+    m.push(bare(
+        "request line of garbage",
+        b"HELLO THERE\r\n\r\n".to_vec(),
+        400,
+    ));
     m.push(bare(
         "header line without a colon",
         b"POST /v1/uploads HTTP/1.1\r\nHost: x\r\nTus-Resumable 1.0.0\r\n\r\n".to_vec(),
@@ -262,7 +261,12 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         req(
             "PATCH",
             &u,
-            &[TUS, OCTETS, ("Upload-Offset", "20000"), ("Content-Length", "ten")],
+            &[
+                TUS,
+                OCTETS,
+                ("Upload-Offset", "20000"),
+                ("Content-Length", "ten"),
+            ],
             b"",
         ),
         400,
@@ -272,7 +276,12 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         req(
             "PATCH",
             &u,
-            &[TUS, OCTETS, ("Upload-Offset", "20000"), ("Content-Length", "-5")],
+            &[
+                TUS,
+                OCTETS,
+                ("Upload-Offset", "20000"),
+                ("Content-Length", "-5"),
+            ],
             b"",
         ),
         400,
@@ -326,7 +335,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         req(
             "PATCH",
             &u,
-            &[("Tus-Resumable", "0.2.2"), OCTETS, ("Upload-Offset", "20000")],
+            &[
+                ("Tus-Resumable", "0.2.2"),
+                OCTETS,
+                ("Upload-Offset", "20000"),
+            ],
             chunk,
         ),
         412,
@@ -392,7 +405,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         req(
             "POST",
             "/v1/uploads",
-            &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &long_meta)],
+            &[
+                TUS,
+                ("Upload-Length", "10"),
+                ("Upload-Metadata", &long_meta),
+            ],
             b"",
         ),
         400,
@@ -404,7 +421,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         req(
             "POST",
             "/v1/uploads",
-            &[TUS, ("Upload-Length", "10"), ("Upload-Metadata", &very_long)],
+            &[
+                TUS,
+                ("Upload-Length", "10"),
+                ("Upload-Metadata", &very_long),
+            ],
             b"",
         ),
         400,
@@ -421,7 +442,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
             "report QUFB,report QUFB",
             "Upload-Metadata: a key appears twice",
         ),
-        ("an unknown key", "filename QUFB", "Upload-Metadata: unknown key"),
+        (
+            "an unknown key",
+            "filename QUFB",
+            "Upload-Metadata: unknown key",
+        ),
         (
             "a report id with ../",
             "report Li4vLi4vZXRjL3Bhc3N3ZA==,part MA==,parts MQ==,kind cmVwb3J0",
@@ -458,7 +483,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         415,
         "Content-Type must be application/offset+octet-stream",
     ));
-    for ct in [None, Some("application/octet-stream"), Some("multipart/form-data")] {
+    for ct in [
+        None,
+        Some("application/octet-stream"),
+        Some("multipart/form-data"),
+    ] {
         let mut h = vec![("Upload-Offset", "20000")];
         if let Some(ct) = ct {
             h.push(("Content-Type", ct));
@@ -478,8 +507,14 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         400,
         "Upload-Offset is required",
     ));
-    for v in ["-1", "-20000", "abc", "20000.0", "99999999999999999999", "18446744073709551616"]
-    {
+    for v in [
+        "-1",
+        "-20000",
+        "abc",
+        "20000.0",
+        "99999999999999999999",
+        "18446744073709551616",
+    ] {
         m.push(bad(
             format!("Upload-Offset {v:?}"),
             patch_with(&u, &[OCTETS, ("Upload-Offset", v)], chunk),
@@ -509,7 +544,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         "checksum mismatch (460)",
         patch_with(
             &u,
-            &[OCTETS, ("Upload-Offset", "20000"), ("Upload-Checksum", &wrong_sum)],
+            &[
+                OCTETS,
+                ("Upload-Offset", "20000"),
+                ("Upload-Checksum", &wrong_sum),
+            ],
             chunk,
         ),
         460,
@@ -673,13 +712,26 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
             "/v1/reports/..%2F..%2Fberani.db/receipt",
             good.token.as_str(),
         ),
-        ("a NUL report id", "/v1/reports/%00/receipt", good.token.as_str()),
+        (
+            "a NUL report id",
+            "/v1/reports/%00/receipt",
+            good.token.as_str(),
+        ),
         ("a token of the wrong length", own_receipt.as_str(), "abc"),
-        ("another report's token", own_receipt.as_str(), fresh.token.as_str()),
+        (
+            "another report's token",
+            own_receipt.as_str(),
+            fresh.token.as_str(),
+        ),
     ] {
         m.push(bad(
             format!("receipt with {what}"),
-            req("GET", path, &[("Authorization", &format!("Bearer {auth}"))], b""),
+            req(
+                "GET",
+                path,
+                &[("Authorization", &format!("Bearer {auth}"))],
+                b"",
+            ),
             404,
             "not found",
         ));
@@ -733,7 +785,8 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         403,
         "receipt not recognised",
     ));
-    let age_b64 = base64::engine::general_purpose::STANDARD.encode(b"age-encryption.org/v1\n-> X25519 x\n");
+    let age_b64 =
+        base64::engine::general_purpose::STANDARD.encode(b"age-encryption.org/v1\n-> X25519 x\n");
     m.push(bad(
         "follow-up send: a message_id with ../",
         follow(
@@ -805,11 +858,20 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
                     assert!(!a.body.trim().is_empty(), "{}: empty body", b.what);
                 }
                 let lower = a.head.to_ascii_lowercase();
-                assert!(lower.contains("x-content-type-options: nosniff"), "{}: {}", b.what, a.head);
+                assert!(
+                    lower.contains("x-content-type-options: nosniff"),
+                    "{}: {}",
+                    b.what,
+                    a.head
+                );
             }
             None => assert!(a.body.is_empty(), "{}: {:?}", b.what, a.body),
         }
-        assert!(!a.body.contains(MARKER) && !a.head.contains(MARKER), "{}", b.what);
+        assert!(
+            !a.body.contains(MARKER) && !a.head.contains(MARKER),
+            "{}",
+            b.what
+        );
         let after = snapshot(&data);
         // The access log writes nothing to the database, so the only change any refusal may
         // make is none at all.
@@ -820,7 +882,11 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         before = after;
         tried += 1;
     }
-    assert!(wrong.is_empty(), "unexpected answers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "unexpected answers:\n{}",
+        wrong.join("\n")
+    );
     integrity_ok(&data);
     // Nothing escaped the data folder either (the ../ ids wrote nowhere).
     let beside: Vec<String> = std::fs::read_dir(dir.path())
@@ -884,7 +950,13 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
     // --- The good upload was never touched: it completes, and its receipt verifies. ---
-    let r = patch(&url, half as u64, &part.sealed[half..], Some(sum_of(&part.sealed[half..]))).await;
+    let r = patch(
+        &url,
+        half as u64,
+        &part.sealed[half..],
+        Some(sum_of(&part.sealed[half..])),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT, "{:?}", r.text().await);
     let stored = std::fs::read(data.join("uploads").join(&id)).unwrap();
     assert_eq!(stored, part.sealed, "the good upload's bytes");
@@ -894,7 +966,13 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
 
     // No refusal put report content, tokens or ids in the log.
     let log = s.stderr();
-    for secret in [MARKER, good.token.as_str(), id.as_str(), "berani.db", "passwd"] {
+    for secret in [
+        MARKER,
+        good.token.as_str(),
+        id.as_str(),
+        "berani.db",
+        "passwd",
+    ] {
         assert!(!log.contains(secret), "{secret} in the log");
     }
     println!("bad inputs tried: {tried} (intake, receipt, follow-up, profile, slow-loris)");
@@ -982,8 +1060,11 @@ async fn thousands_of_abandoned_uploads_are_swept() {
         receipt(&s, &kept.id, &kept.token).await.status(),
         StatusCode::OK
     );
-    let stored = std::fs::read(data.join("uploads").join(kept_url.rsplit('/').next().unwrap()))
-        .unwrap();
+    let stored = std::fs::read(
+        data.join("uploads")
+            .join(kept_url.rsplit('/').next().unwrap()),
+    )
+    .unwrap();
     assert_eq!(stored, part.sealed);
     println!("abandoned uploads swept: {made} (created in {took:?})");
 }

@@ -220,9 +220,7 @@ async fn no_marker_in_clear_anywhere_no_address_no_content_in_mail_no_exif() {
     let (_, pw) = create(&mut admin, "koor", "coordinator", "koor@dinsos.example").await;
     let (mut koor, landed) = DeskClient::try_login(&server.base, "koor", &pw).await;
     assert_eq!(landed.path, "/desk/account/password");
-    let p = koor
-        .change_password(&pw, "Koordinator jaga pagi 1")
-        .await;
+    let p = koor.change_password(&pw, "Penjaga malam hari ke-4").await;
     assert_eq!(p.path, "/desk/account?done=password", "{}", p.body);
     let p = koor.post_form("/desk/account/duty", &[("on", "1")]).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
@@ -273,6 +271,16 @@ async fn no_marker_in_clear_anywhere_no_address_no_content_in_mail_no_exif() {
     phone.ok(&["submit", &id]);
     phone.ok(&["sync", "--for", "60"]);
     assert!(phone.ok(&["outbox"]).contains("delivered"));
+    // The coordinator on duty is told of the new report (before anyone works it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sink.mails().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no e-mail: {}",
+            server.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // Requests from another loopback address, which must leave no trace.
     for raw in [
@@ -317,13 +325,15 @@ async fn no_marker_in_clear_anywhere_no_address_no_content_in_mail_no_exif() {
     // The reporter reads the reply and answers.
     assert!(phone.ok(&["followup", &id]).contains(TEAM_MSG));
     phone.ok(&["reply", &id, REPORTER_MSG]);
-    assert!(phone.ok(&["sync", "--for", "60"]).contains("messages sent 1"));
+    assert!(
+        phone
+            .ok(&["sync", "--for", "60"])
+            .contains("messages sent 1")
+    );
     let page = admin.get(&case).await;
     for m in [NOTE, STAGE, REFERRAL, TEAM_MSG, REPORTER_MSG] {
         assert!(page.body.contains(m), "the case page shows {m}");
     }
-    // The coordinator on duty was told of the new report.
-    common::eventually(30, async || !sink.mails().is_empty()).await;
 
     // The delivered photo: opened with `age` and the intake identity, no GPS, no model.
     let out = run(&["key", "export"], &data, Some(ADMIN_PW));

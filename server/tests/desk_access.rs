@@ -520,7 +520,10 @@ async fn every_post_form_refuses_a_missing_or_wrong_csrf_token() {
         }
     }
     assert_eq!(d.audit(), before, "a refused form wrote to the audit log");
-    assert!(admin.logged_in().await, "the refusals left the session alone");
+    assert!(
+        admin.logged_in().await,
+        "the refusals left the session alone"
+    );
     println!("POST forms x bad CSRF tokens refused: {checked}");
 }
 
@@ -580,29 +583,38 @@ async fn a_login_rotates_the_session_id() {
 
     // A planted session id is not adopted: the login sets a fresh one.
     let planted = "A".repeat(43);
-    let r = login(format!("berani_desk={planted}"), "viewer", "Pemantau angka bulanan 3").await;
+    let r = login(
+        format!("berani_desk={planted}"),
+        "viewer",
+        "Pemantau angka bulanan 3",
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let first = set_cookie_value(&r, "berani_desk").unwrap();
     assert_ne!(first, planted);
     assert!(!alive(&planted).await);
     assert!(alive(&first).await);
     // The pre-login form cookie is cleared by the same answer.
-    let cleared = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .any(|v| {
-            let v = v.to_str().unwrap();
-            v.starts_with("berani_login=;") && v.contains("Max-Age=0")
-        });
+    let cleared = r.headers().get_all("set-cookie").iter().any(|v| {
+        let v = v.to_str().unwrap();
+        v.starts_with("berani_login=;") && v.contains("Max-Age=0")
+    });
     assert!(cleared, "the login form's cookie is not cleared");
 
     // Logging in again on the same browser (as someone else) ends the earlier session.
-    let r = login(format!("berani_desk={first}"), "admin", common::desk::ADMIN_PW).await;
+    let r = login(
+        format!("berani_desk={first}"),
+        "admin",
+        common::desk::ADMIN_PW,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let second = set_cookie_value(&r, "berani_desk").unwrap();
     assert_ne!(second, first);
-    assert!(!alive(&first).await, "the session from before the login is still alive");
+    assert!(
+        !alive(&first).await,
+        "the session from before the login is still alive"
+    );
     assert!(alive(&second).await);
 }
 
@@ -645,11 +657,12 @@ async fn tampering_with_the_audit_log_shows_on_the_audit_page() {
         p.body
     );
     // Rewriting an earlier row's detail moves the break to that row.
-    db.execute(
-        "UPDATE audit SET actor = 'someone-else' WHERE id = 2",
-        [],
-    )
-    .unwrap();
+    db.execute("UPDATE audit SET actor = 'someone-else' WHERE id = 2", [])
+        .unwrap();
     let p = admin.get("/desk/audit").await;
-    assert!(p.body.contains("rantai hash putus di baris 2"), "{}", p.body);
+    assert!(
+        p.body.contains("rantai hash putus di baris 2"),
+        "{}",
+        p.body
+    );
 }

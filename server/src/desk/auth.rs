@@ -156,8 +156,8 @@ async fn login(
         Ok((user, identity)) => {
             // A session this browser held before (another user's, or one planted on it) ends
             // here: the login always starts a fresh session under a new token.
-            if let Some(old) = cookie_value(&headers, session::COOKIE)
-                .and_then(|t| s.desk.sessions.get(&t))
+            if let Some(old) =
+                cookie_value(&headers, session::COOKIE).and_then(|t| s.desk.sessions.get(&t))
             {
                 s.desk.sessions.end(&old.key);
             }

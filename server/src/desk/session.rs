@@ -17,8 +17,8 @@ use berani_core::age::Identity;
 use berani_core::crypto;
 
 use super::Role;
-use crate::followup::ClientTag;
 use super::cases::Summary;
+use crate::followup::ClientTag;
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
