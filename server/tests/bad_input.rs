@@ -233,14 +233,12 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     let chunk = &part.sealed[half..half + 1000];
     let sum_of = |b: &[u8]| format!("sha256 {}", sha256_b64(b));
 
-    let mut m: Vec<Bad> = Vec::new();
-
     // --- Malformed and oversized headers: refused by the HTTP layer. ---
-    m.push(bare(
+    let mut m: Vec<Bad> = vec![bare(
         "request line of garbage",
         b"HELLO THERE\r\n\r\n".to_vec(),
         400,
-    ));
+    )];
     m.push(bare(
         "header line without a colon",
         b"POST /v1/uploads HTTP/1.1\r\nHost: x\r\nTus-Resumable 1.0.0\r\n\r\n".to_vec(),
