@@ -76,6 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             refuse_when_stopping,
         ))
         .layer(middleware::from_fn(log::access))
+        .layer(middleware::from_fn(crate::headers::secure))
         .with_state(state)
 }
 

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod followup;
+pub mod headers;
 pub mod http;
 pub mod keys;
 pub mod limits;

@@ -254,6 +254,11 @@ async fn anonymous_and_wrong_roles_are_refused_everywhere() {
         }
     }
     assert!(checked >= 30, "only {checked} refusals checked");
+    println!(
+        "desk routes checked: {} (anonymous), wrong role x route refusals: {checked} \
+         (viewer, caseworker, coordinator)",
+        ACCESS.len()
+    );
 
     // The same routes open for the role they are meant for (so the refusals above are not
     // everything refusing).
@@ -358,4 +363,306 @@ async fn content_viewed_on_the_desk_stays_off_disk_and_out_of_logs() {
     }
     // The log did record the requests (so it was looked at, not empty).
     assert!(stderr.contains("GET /desk/cases/{id} 200"), "{stderr}");
+}
+
+/// The security headers every response must carry, and a policy that allows no inline script.
+fn assert_secure_headers(what: &str, r: &reqwest::Response) {
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(h("x-frame-options"), "DENY", "{what}");
+    let csp = h("content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("script-src 'self'"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-eval"), "{what}: {csp}");
+}
+
+/// A page that needs no inline script: no `<script>` without `src`, no `on…=` handler, no
+/// `javascript:` URL.
+fn assert_no_inline_script(what: &str, body: &str) {
+    let lower = body.to_ascii_lowercase();
+    for (at, _) in lower.match_indices("<script") {
+        let tag = &lower[at..at + lower[at..].find('>').unwrap_or(0)];
+        assert!(tag.contains(" src="), "{what}: inline script {tag}");
+    }
+    assert!(!lower.contains("javascript:"), "{what}: javascript: URL");
+    let mut rest = lower.as_str();
+    while let Some(i) = rest.find(" on") {
+        let word: String = rest[i + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        let after = &rest[i + 3 + word.len()..];
+        // Only inside a tag: an attribute `onclick="…"`, not the text "on duty".
+        let in_tag = rest[..i].rfind('<') > rest[..i].rfind('>');
+        assert!(
+            !(in_tag && !word.is_empty() && after.starts_with('=')),
+            "{what}: event handler attribute on{word}"
+        );
+        rest = &rest[i + 3..];
+    }
+}
+
+/// Every desk route, anonymous and as an admin, and the public endpoints, carry the security
+/// headers; every desk page an admin can open has no inline script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_response_carries_security_headers_and_no_inline_script() {
+    let d = Desk::start().await;
+    let mut admin = d.admin().await;
+    let case = d.send_report("CONTOH SINTETIS untuk uji header").await;
+    let (_, _) = create(&mut admin, "cw", "caseworker", "").await;
+    // Open the case once so that it has a page with everything on it.
+    assert_eq!(
+        admin.get(&format!("/desk/cases/{case}")).await.status,
+        StatusCode::OK
+    );
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut checked = 0;
+    for (method, path, _) in ACCESS {
+        let url = format!("{}{}", d.base, concrete(path, &case));
+        let r = match *method {
+            "GET" => raw.get(&url).send().await.unwrap(),
+            _ => raw.post(&url).body("").send().await.unwrap(),
+        };
+        assert_secure_headers(&format!("anonymous {method} {path}"), &r);
+        checked += 1;
+    }
+    // As an admin (who may open everything), every GET page: headers, and no inline script.
+    let cookie = admin.cookie_header();
+    for (method, path, _) in ACCESS.iter().filter(|(m, _, _)| *m == "GET") {
+        let url = format!("{}{}", d.base, concrete(path, &case));
+        let r = raw
+            .get(&url)
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let what = format!("admin {method} {path}");
+        assert_secure_headers(&what, &r);
+        let html = r
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+        let body = r.text().await.unwrap();
+        if html {
+            assert_no_inline_script(&what, &body);
+        }
+        checked += 1;
+    }
+    // Public endpoints: the profile, tus discovery, a refusal, an unknown path, follow-up.
+    let public = [
+        ("GET", "/v1/profile"),
+        ("OPTIONS", "/v1/uploads"),
+        ("POST", "/v1/uploads"),
+        ("HEAD", "/v1/uploads/00000000000000000000000000000000"),
+        ("GET", "/no/such/page"),
+        ("POST", "/v1/followup/status"),
+        ("DELETE", "/v1/profile"),
+    ];
+    for (method, path) in public {
+        let r = raw
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", d.base),
+            )
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_secure_headers(&format!("{method} {path}"), &r);
+        checked += 1;
+    }
+    println!("responses checked for security headers: {checked}");
+}
+
+/// Every POST form of the desk refuses a request without its CSRF token and one with a wrong
+/// token, even from an admin's live session, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_post_form_refuses_a_missing_or_wrong_csrf_token() {
+    let d = Desk::start().await;
+    let mut admin = d.admin().await;
+    let case = d.send_report("CONTOH SINTETIS untuk uji CSRF").await;
+    let (_, _) = create(&mut admin, "cw", "caseworker", "").await;
+    let real = admin.csrf().unwrap();
+    let before = d.audit();
+    let mut checked = 0;
+    for (_, path, _) in ACCESS.iter().filter(|(m, _, _)| *m == "POST") {
+        let p = concrete(path, &case);
+        for token in [None, Some("not-the-token"), Some(&real[..real.len() - 1])] {
+            let mut fields: Vec<(&str, &str)> = Vec::new();
+            if let Some(t) = token {
+                fields.push(("csrf", t));
+            }
+            fields.extend(fields_for(path));
+            let page = admin.post_form_raw(&p, &fields).await;
+            assert_eq!(
+                page.status,
+                StatusCode::FORBIDDEN,
+                "POST {path} with csrf {token:?}: {} at {}",
+                page.status,
+                page.path
+            );
+            assert!(
+                page.body.contains("Formulir kedaluwarsa") || page.body.contains("Form expired"),
+                "POST {path}: {}",
+                page.body
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(d.audit(), before, "a refused form wrote to the audit log");
+    assert!(
+        admin.logged_in().await,
+        "the refusals left the session alone"
+    );
+    println!("POST forms x bad CSRF tokens refused: {checked}");
+}
+
+fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| cookie::Cookie::parse(v.to_str().unwrap().to_string()).ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// A login starts a new session under a new token: a cookie held before (planted by someone
+/// else, or a session of another user on the same browser) is dead afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_rotates_the_session_id() {
+    let d = Desk::start().await;
+    let mut admin = d.admin().await;
+    let (_, pw) = create(&mut admin, "viewer", "viewer", "").await;
+    let _ = first_login(&d, "viewer", &pw, "Pemantau angka bulanan 3").await;
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = async |cookies: String, user: &str, password: &str| {
+        let form = raw
+            .get(format!("{}/desk/login", d.base))
+            .send()
+            .await
+            .unwrap();
+        let token = set_cookie_value(&form, "berani_login").unwrap();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", token.as_str()),
+                ("username", user),
+                ("password", password),
+                ("code", ""),
+            ])
+            .finish();
+        raw.post(format!("{}/desk/login", d.base))
+            .header("Cookie", format!("berani_login={token}; {cookies}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    };
+    let alive = async |session: &str| {
+        let r = raw
+            .get(format!("{}/desk/account", d.base))
+            .header("Cookie", format!("berani_desk={session}"))
+            .send()
+            .await
+            .unwrap();
+        r.status() == StatusCode::OK
+    };
+
+    // A planted session id is not adopted: the login sets a fresh one.
+    let planted = "A".repeat(43);
+    let r = login(
+        format!("berani_desk={planted}"),
+        "viewer",
+        "Pemantau angka bulanan 3",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let first = set_cookie_value(&r, "berani_desk").unwrap();
+    assert_ne!(first, planted);
+    assert!(!alive(&planted).await);
+    assert!(alive(&first).await);
+    // The pre-login form cookie is cleared by the same answer.
+    let cleared = r.headers().get_all("set-cookie").iter().any(|v| {
+        let v = v.to_str().unwrap();
+        v.starts_with("berani_login=;") && v.contains("Max-Age=0")
+    });
+    assert!(cleared, "the login form's cookie is not cleared");
+
+    // Logging in again on the same browser (as someone else) ends the earlier session.
+    let r = login(
+        format!("berani_desk={first}"),
+        "admin",
+        common::desk::ADMIN_PW,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let second = set_cookie_value(&r, "berani_desk").unwrap();
+    assert_ne!(second, first);
+    assert!(
+        !alive(&first).await,
+        "the session from before the login is still alive"
+    );
+    assert!(alive(&second).await);
+}
+
+/// Someone with the disk edits and deletes audit rows past the triggers, as an attacker
+/// would; the admin's audit page shows the break and names the first row that does not fit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tampering_with_the_audit_log_shows_on_the_audit_page() {
+    let d = Desk::start().await;
+    let mut admin = d.admin().await;
+    let case = d.send_report("CONTOH SINTETIS untuk uji audit").await;
+    for _ in 0..3 {
+        assert_eq!(
+            admin.get(&format!("/desk/cases/{case}")).await.status,
+            StatusCode::OK
+        );
+    }
+    let p = admin.get("/desk/audit").await;
+    assert!(p.body.contains("data-chain=\"ok\""), "{}", p.body);
+    let rows = d.audit().len();
+    assert!(rows >= 5, "{rows}");
+
+    // The triggers stop an ordinary edit…
+    let db = d.db();
+    assert!(
+        db.execute("UPDATE audit SET detail = 'x' WHERE id = 2", [])
+            .is_err()
+    );
+    assert!(db.execute("DELETE FROM audit WHERE id = 4", []).is_err());
+    // …so the attacker drops them, and removes one row.
+    db.execute_batch(
+        "DROP TRIGGER audit_append_only_update; DROP TRIGGER audit_append_only_delete;",
+    )
+    .unwrap();
+    db.execute("DELETE FROM audit WHERE id = 4", []).unwrap();
+    let p = admin.get("/desk/audit").await;
+    assert!(p.body.contains("data-chain=\"broken\""), "{}", p.body);
+    assert!(
+        p.body.contains("rantai hash putus di baris 5"),
+        "a deleted row breaks the chain at the next one: {}",
+        p.body
+    );
+    // Rewriting an earlier row's detail moves the break to that row.
+    db.execute("UPDATE audit SET actor = 'someone-else' WHERE id = 2", [])
+        .unwrap();
+    let p = admin.get("/desk/audit").await;
+    assert!(
+        p.body.contains("rantai hash putus di baris 2"),
+        "{}",
+        p.body
+    );
 }

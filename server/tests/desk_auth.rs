@@ -143,3 +143,37 @@ async fn logout_ends_the_session_and_its_key() {
     let p = admin.get("/desk/inbox").await;
     assert!(p.path.starts_with("/desk/login"));
 }
+
+/// One client trying many user names (one password against the whole team) is throttled
+/// after ten failures, before any password is checked, even for a right password of an
+/// account that is not locked itself; the answer is the same "too many tries" page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_client_trying_many_names_is_throttled() {
+    let d = Desk::start().await;
+    let _admin = d.admin().await;
+    for i in 0..10 {
+        let (_, p) = DeskClient::try_login(&d.base, &format!("tebakan{i}"), "sandi123").await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            p.body.contains("Nama pengguna, kata sandi atau kode salah"),
+            "try {i}: {}",
+            p.body
+        );
+    }
+    // No single name failed more than once, so only the per-client limit can refuse now.
+    let started = std::time::Instant::now();
+    let (c, p) = DeskClient::try_login(&d.base, "admin", ADMIN_PW).await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(p.body.contains("Terlalu banyak percobaan"), "{}", p.body);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "a throttled try is answered without a password check"
+    );
+    drop(c);
+    let throttled = d
+        .audit()
+        .into_iter()
+        .filter(|(_, a, _, detail)| a == "login_failed" && detail == "throttled")
+        .count();
+    assert_eq!(throttled, 1);
+}

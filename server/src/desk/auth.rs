@@ -130,6 +130,7 @@ enum Refused {
 
 async fn login(
     State(s): State<Arc<AppState>>,
+    tag: Option<axum::Extension<crate::followup::ClientTag>>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -141,8 +142,25 @@ async fn login(
         return DeskError::Csrf.into_response_in(lang);
     }
     let username = f.username.trim().to_lowercase();
-    match check_login(&s, &username, &f.password, &f.code).await {
+    // Without a listener (a router driven directly), every request is one client.
+    let client = tag.map(|t| t.0);
+    let checked = if client.is_some_and(|c| s.desk.client_throttle.locked(c)) {
+        Err(Refused::Throttled)
+    } else {
+        check_login(&s, &username, &f.password, &f.code).await
+    };
+    if let (Err(Refused::Wrong), Some(c)) = (&checked, client) {
+        s.desk.client_throttle.failed(c);
+    }
+    match checked {
         Ok((user, identity)) => {
+            // A session this browser held before (another user's, or one planted on it) ends
+            // here: the login always starts a fresh session under a new token.
+            if let Some(old) =
+                cookie_value(&headers, session::COOKIE).and_then(|t| s.desk.sessions.get(&t))
+            {
+                s.desk.sessions.end(&old.key);
+            }
             let must_change = user.password_generated;
             let token = s
                 .desk

@@ -101,6 +101,8 @@ pub struct DeskState {
     pub sessions: session::Sessions,
     /// Login throttling.
     pub throttle: session::Throttle,
+    /// Login throttling per client.
+    pub client_throttle: session::ClientThrottle,
     /// Argon2id runs at 64 MiB; at most two at once, so a login flood cannot exhaust memory.
     pub kdf: Semaphore,
     /// Cookies get `Secure` (the desk is reached over HTTPS).
@@ -117,6 +119,7 @@ impl DeskState {
         Self {
             sessions: session::Sessions::default(),
             throttle: session::Throttle::default(),
+            client_throttle: session::ClientThrottle::default(),
             kdf: Semaphore::new(2),
             secure_cookies: public_url.starts_with("https://"),
             public_url: public_url.to_string(),

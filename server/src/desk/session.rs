@@ -18,6 +18,7 @@ use berani_core::crypto;
 
 use super::Role;
 use super::cases::Summary;
+use crate::followup::ClientTag;
 
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -221,6 +222,48 @@ impl Throttle {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(user);
+    }
+}
+
+/// Failed logins one client (one address, as a keyed hash) may make before it is throttled.
+pub const CLIENT_FREE_FAILURES: f64 = 10.0;
+/// Failed logins a client regains per second (one every 30 seconds).
+pub const CLIENT_REGAIN_PER_SEC: f64 = 1.0 / 30.0;
+
+/// Login throttling per client, beside the one per user name, so that one address cannot try
+/// one password against many names: a bucket of [`CLIENT_FREE_FAILURES`] failed logins that
+/// refills at [`CLIENT_REGAIN_PER_SEC`]. An empty bucket refuses before any password check.
+/// Keyed by [`ClientTag`] (never the address). Behind a reverse proxy every client shares the
+/// proxy's address, so the proxy should limit per client too.
+#[derive(Default)]
+pub struct ClientThrottle {
+    inner: Mutex<HashMap<ClientTag, (f64, Instant)>>,
+}
+
+impl ClientThrottle {
+    fn level(entry: (f64, Instant), now: Instant) -> f64 {
+        (entry.0 + now.duration_since(entry.1).as_secs_f64() * CLIENT_REGAIN_PER_SEC)
+            .min(CLIENT_FREE_FAILURES)
+    }
+
+    /// True while `client` has used up its failed logins.
+    pub fn locked(&self, client: ClientTag) -> bool {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&client)
+            .is_some_and(|e| Self::level(*e, Instant::now()) < 1.0)
+    }
+
+    /// Records a failed login from `client`.
+    pub fn failed(&self, client: ClientTag) {
+        let now = Instant::now();
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, e| Self::level(*e, now) < CLIENT_FREE_FAILURES);
+        }
+        let left = map
+            .get(&client)
+            .map_or(CLIENT_FREE_FAILURES, |e| Self::level(*e, now));
+        map.insert(client, ((left - 1.0).max(0.0), now));
     }
 }
 

@@ -162,6 +162,13 @@ async fn create(
     };
     let checksum = parse_checksum(&headers)?;
     let cl = content_length(&headers)?;
+    // A first chunk that cannot fit is refused before anything is stored.
+    if with_body && cl.is_some_and(|n| n > length) {
+        return Err(Reject::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body would pass Upload-Length; nothing of it was kept",
+        ));
+    }
 
     let ttl = s.ttl.as_secs() as i64;
     let now = db::now();

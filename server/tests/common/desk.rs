@@ -291,6 +291,20 @@ impl DeskClient {
         panic!("too many redirects from {path}");
     }
 
+    /// The CSRF token of the last page seen.
+    pub fn csrf(&self) -> Option<String> {
+        self.csrf.clone()
+    }
+
+    /// The `Cookie` header this client sends.
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// True while the client holds a session cookie the server still knows.
     pub async fn logged_in(&mut self) -> bool {
         let p = self.get("/desk/account").await;

@@ -43,11 +43,17 @@ fn pump(r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
 impl Server {
     /// Starts `serve --data DATA --listen 127.0.0.1:0 EXTRA…` and waits until it listens.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Server::start_env(data, extra, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (e.g. its own `TMPDIR`).
+    pub fn start_env(data: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().copied())
             .env_remove("BERANI_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
