@@ -23,6 +23,8 @@ pub mod page;
 pub mod session;
 pub mod stats;
 pub mod users;
+pub mod volunteers;
+pub mod poster;
 
 use std::sync::Arc;
 
@@ -161,6 +163,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(audit_page::routes())
         .merge(users::routes())
         .merge(stats::routes())
+        .merge(volunteers::routes())
 }
 
 async fn home(ctx: Ctx) -> Response {
