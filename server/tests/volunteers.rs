@@ -431,6 +431,10 @@ async fn the_poster_is_one_a4_page_with_the_code_the_numbers_and_a_qr_to_the_pub
     assert_eq!(ctype, "application/pdf");
     assert!(pdf.starts_with(b"%PDF-"));
     assert!(pdf.len() < 64 * 1024, "{} bytes", pdf.len());
+    // scripts/poster-screenshot keeps the rendered poster for the README.
+    if let Ok(out) = std::env::var("BERANI_POSTER_OUT") {
+        std::fs::write(out, &pdf).unwrap();
+    }
 
     let doc = lopdf::Document::load_mem(&pdf).unwrap();
     let pages = doc.get_pages();
