@@ -290,7 +290,11 @@ mod tests {
             ("ABCDÉFG", Reason::InvalidFormat),
         ] {
             let e = VolunteerCode::parse(typed).unwrap_err();
-            assert_eq!((e.field, e.reason), (Field::VolunteerCode, reason), "{typed}");
+            assert_eq!(
+                (e.field, e.reason),
+                (Field::VolunteerCode, reason),
+                "{typed}"
+            );
         }
         let c = VolunteerCode::generate().canonical();
         let wrong = CROCKFORD

@@ -93,12 +93,7 @@ pub fn day_of(unix: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .to_offset(wib);
-    format!(
-        "{:04}-{:02}-{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    )
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 /// Every volunteer with totals, newest first.
@@ -140,11 +135,7 @@ pub fn days(c: &Connection, id: i64) -> rusqlite::Result<Vec<(String, i64, i64)>
 }
 
 /// Inserts a volunteer with a fresh code; returns the row id and the code.
-pub fn insert(
-    tx: &Transaction,
-    name: &str,
-    area: &str,
-) -> rusqlite::Result<(i64, VolunteerCode)> {
+pub fn insert(tx: &Transaction, name: &str, area: &str) -> rusqlite::Result<(i64, VolunteerCode)> {
     loop {
         let code = VolunteerCode::generate();
         let taken: bool = tx.query_row(
@@ -165,7 +156,12 @@ pub fn insert(
 
 /// Adds one to today's count of `kind` for an enabled volunteer's code; `false` when the code
 /// is no enabled volunteer's.
-pub fn count(tx: &Transaction, code: &VolunteerCode, kind: Kind, day: &str) -> rusqlite::Result<bool> {
+pub fn count(
+    tx: &Transaction,
+    code: &VolunteerCode,
+    kind: Kind,
+    day: &str,
+) -> rusqlite::Result<bool> {
     let id: Option<i64> = tx
         .query_row(
             "SELECT id FROM volunteers WHERE code = ?1 AND disabled_at IS NULL",

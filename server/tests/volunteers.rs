@@ -95,13 +95,19 @@ async fn counts_go_up_per_code_and_day_and_no_report_row_holds_a_code() {
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
     assert!(p.body.contains("name: wajib diisi"), "{}", p.body);
     let p = admin
-        .post_form("/desk/volunteers", &[("name", "Siti"), ("area", "33.16.99")])
+        .post_form(
+            "/desk/volunteers",
+            &[("name", "Siti"), ("area", "33.16.99")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::BAD_REQUEST);
     assert!(p.body.contains("area: kode wilayah 33.16.99"), "{}", p.body);
     assert!(volunteers(&d).is_empty());
 
-    for (name, area) in [("Siti Relawan", "33.16.09"), ("Budi Relawan", "Dukuh Sendang")] {
+    for (name, area) in [
+        ("Siti Relawan", "33.16.09"),
+        ("Budi Relawan", "Dukuh Sendang"),
+    ] {
         let p = admin
             .post_form("/desk/volunteers", &[("name", name), ("area", area)])
             .await;
@@ -172,7 +178,10 @@ async fn counts_go_up_per_code_and_day_and_no_report_row_holds_a_code() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(v["field"], "code", "{v}");
     assert!(v["error"].as_str().unwrap().contains("unknown"), "{v}");
-    assert!(v["error_id"].as_str().unwrap().contains("tidak dikenal"), "{v}");
+    assert!(
+        v["error_id"].as_str().unwrap().contains("tidak dikenal"),
+        "{v}"
+    );
     let mistyped = format!(
         "{}{}",
         &siti[..6],
@@ -204,7 +213,10 @@ async fn counts_go_up_per_code_and_day_and_no_report_row_holds_a_code() {
         .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let (s, v) = count(&d, "installs", json!({ "code": budi })).await;
-    assert_eq!((s, v["field"].as_str()), (StatusCode::NOT_FOUND, Some("code")));
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("code"))
+    );
     let p = admin
         .post_form(&format!("/desk/volunteers/{budi_id}/enable"), &[])
         .await;
@@ -316,7 +328,10 @@ async fn counts_go_up_per_code_and_day_and_no_report_row_holds_a_code() {
     let p = viewer.get("/desk/volunteers").await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(row(&p.body, &siti).contains("<td class=\"installs\">9</td>"));
-    assert!(!p.body.contains("action=\"/desk/volunteers\""), "no create form");
+    assert!(
+        !p.body.contains("action=\"/desk/volunteers\""),
+        "no create form"
+    );
     assert!(!p.body.contains("poster.pdf"));
     let p = viewer
         .post_form("/desk/volunteers", &[("name", "Bukan admin"), ("area", "")])
@@ -351,7 +366,7 @@ async fn counts_go_up_per_code_and_day_and_no_report_row_holds_a_code() {
 fn page_parts(doc: &lopdf::Document) -> (String, Vec<[f32; 4]>) {
     let pages = doc.get_pages();
     let (_, id) = pages.iter().next().unwrap();
-    let content = lopdf::content::Content::decode(&doc.get_page_content(*id).unwrap()).unwrap();
+    let content = lopdf::content::Content::decode(&doc.get_page_content(*id)).unwrap();
     let num = |o: &lopdf::Object| match o {
         lopdf::Object::Integer(i) => *i as f32,
         lopdf::Object::Real(r) => *r,
@@ -391,7 +406,10 @@ fn decode_qr(rects: &[[f32; 4]]) -> String {
         let row = ((top - (r[1] + r[3])) / m).round() as usize;
         let c0 = ((r[0] - left) / m).round() as usize;
         let w = (r[2] / m).round() as usize;
-        assert!((r[3] - m).abs() < 0.01, "every rectangle is one module high");
+        assert!(
+            (r[3] - m).abs() < 0.01,
+            "every rectangle is one module high"
+        );
         for c in c0..c0 + w {
             dark[row][c] = true;
         }
@@ -418,11 +436,17 @@ async fn the_poster_is_one_a4_page_with_the_code_the_numbers_and_a_qr_to_the_pub
     let d = Desk::start().await;
     let mut admin = d.admin().await;
     let p = admin
-        .post_form("/desk/volunteers", &[("name", "Siti Relawan"), ("area", "33.16.09")])
+        .post_form(
+            "/desk/volunteers",
+            &[("name", "Siti Relawan"), ("area", "33.16.09")],
+        )
         .await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let (id, code, _) = volunteers(&d).remove(0);
-    assert!(p.body.contains(&format!("/desk/volunteers/{id}/poster.pdf")));
+    assert!(
+        p.body
+            .contains(&format!("/desk/volunteers/{id}/poster.pdf"))
+    );
 
     let (status, ctype, pdf) = admin
         .get_bytes(&format!("/desk/volunteers/{id}/poster.pdf"))
@@ -451,11 +475,17 @@ async fn the_poster_is_one_a4_page_with_the_code_the_numbers_and_a_qr_to_the_pub
         .map(|o| o.as_float().unwrap())
         .collect();
     assert_eq!(media[0], 0.0);
-    assert!((media[2] - 595.28).abs() < 0.5 && (media[3] - 841.89).abs() < 0.5, "A4: {media:?}");
+    assert!(
+        (media[2] - 595.28).abs() < 0.5 && (media[3] - 841.89).abs() < 0.5,
+        "A4: {media:?}"
+    );
 
     let (text, rects) = page_parts(&doc);
     let shown = display(&code);
-    assert!(text.contains(&format!("\n{shown}\n")), "the code on a line: {text}");
+    assert!(
+        text.contains(&format!("\n{shown}\n")),
+        "the code on a line: {text}"
+    );
     for must in [
         "Darurat / Emergency: 112",
         "SAPA 129 \u{b7} WhatsApp 08111-129-129",
@@ -494,7 +524,10 @@ async fn the_phone_counts_its_install_once_through_the_core() {
     let d = Desk::start().await;
     let mut admin = d.admin().await;
     admin
-        .post_form("/desk/volunteers", &[("name", "Siti Relawan"), ("area", "")])
+        .post_form(
+            "/desk/volunteers",
+            &[("name", "Siti Relawan"), ("area", "")],
+        )
         .await;
     let (_, code, _) = volunteers(&d).remove(0);
     let today = berani_server::volunteers::today();
@@ -502,20 +535,29 @@ async fn the_phone_counts_its_install_once_through_the_core() {
     let phone = tempfile::tempdir().unwrap();
     let reporter = reporter_for(&d, phone.path()).await;
     assert_eq!(reporter.volunteer().unwrap(), None);
-    assert!(!reporter.report_volunteer_install().await.unwrap(), "nothing to send");
+    assert!(
+        !reporter.report_volunteer_install().await.unwrap(),
+        "nothing to send"
+    );
     let e = reporter.set_volunteer_code("K7M").unwrap_err();
     assert!(e.to_string().contains("volunteer_code"), "{e}");
     let v = reporter
         .set_volunteer_code(&display(&code).to_lowercase())
         .unwrap();
-    assert_eq!((v.code.as_str(), v.state), (display(&code).as_str(), InstallState::Pending));
+    assert_eq!(
+        (v.code.as_str(), v.state),
+        (display(&code).as_str(), InstallState::Pending)
+    );
     assert!(reporter.report_volunteer_install().await.unwrap());
     assert_eq!(counts(&d, &code, &today), (1, 0));
     // Once per install: again, and after the phone's store is reopened, nothing more is sent.
     assert!(!reporter.report_volunteer_install().await.unwrap());
     drop(reporter);
     let reporter = open_phone(phone.path());
-    assert_eq!(reporter.volunteer().unwrap().unwrap().state, InstallState::Counted);
+    assert_eq!(
+        reporter.volunteer().unwrap().unwrap().state,
+        InstallState::Counted
+    );
     reporter.set_volunteer_code(&code).unwrap();
     assert!(!reporter.report_volunteer_install().await.unwrap());
     assert_eq!(counts(&d, &code, &today), (1, 0));
@@ -534,17 +576,29 @@ async fn the_phone_counts_its_install_once_through_the_core() {
         r2.report_volunteer_install().await,
         Err(berani_core::CoreError::NotFound("volunteer code"))
     ));
-    assert_eq!(r2.volunteer().unwrap().unwrap().state, InstallState::Refused);
+    assert_eq!(
+        r2.volunteer().unwrap().unwrap().state,
+        InstallState::Refused
+    );
     assert!(!r2.report_volunteer_install().await.unwrap());
 
     // A server that is down leaves the install pending.
     let third = tempfile::tempdir().unwrap();
     let r3 = reporter_for(&d, third.path()).await;
     r3.set_volunteer_code(&code).unwrap();
-    d.running.state().stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    d.running
+        .state()
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(r3.report_volunteer_install().await.is_err());
-    assert_eq!(r3.volunteer().unwrap().unwrap().state, InstallState::Pending);
-    d.running.state().stopping.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        r3.volunteer().unwrap().unwrap().state,
+        InstallState::Pending
+    );
+    d.running
+        .state()
+        .stopping
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(r3.report_volunteer_install().await.unwrap());
     assert_eq!(counts(&d, &code, &today), (2, 0));
 }

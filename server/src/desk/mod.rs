@@ -20,11 +20,11 @@ pub mod followup;
 pub mod i18n;
 pub mod notify;
 pub mod page;
+pub mod poster;
 pub mod session;
 pub mod stats;
 pub mod users;
 pub mod volunteers;
-pub mod poster;
 
 use std::sync::Arc;
 

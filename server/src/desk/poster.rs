@@ -188,12 +188,8 @@ impl Page {
                     col += 1;
                 }
                 let y = top - (row + 1) as f32 * m;
-                self.content.rect(
-                    left + start as f32 * m,
-                    y,
-                    (col - start) as f32 * m,
-                    m,
-                );
+                self.content
+                    .rect(left + start as f32 * m, y, (col - start) as f32 * m, m);
             }
         }
         self.content.fill_nonzero();
@@ -308,7 +304,10 @@ mod tests {
 
     #[test]
     fn text_is_winansi_and_wraps_within_the_page() {
-        assert_eq!(win("a·b—c é ☎"), vec![b'a', 0xb7, b'b', 0x97, b'c', b' ', 0xe9, b' ', b'?']);
+        assert_eq!(
+            win("a·b—c é ☎"),
+            vec![b'a', 0xb7, b'b', 0x97, b'c', b' ', 0xe9, b' ', b'?']
+        );
         for (id, en) in HOW {
             for (text, size) in [(id, 12.0), (en, 9.5)] {
                 let lines = wrap(text, Font::Regular, size, PAGE_W - 2.0 * MARGIN);

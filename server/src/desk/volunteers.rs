@@ -82,8 +82,12 @@ pub fn check_area(s: &str, regency: &str) -> Result<String, DeskError> {
     if looks_like_code && area_name(&area, regency).is_none() {
         return Err(DeskError::invalid(
             "area",
-            format!("kode wilayah {area} tidak ada di kabupaten {regency}; tulis kode kecamatan/desa yang benar atau nama wilayah"),
-            format!("area code {area} is not in regency {regency}; give a right kecamatan/desa code or a place name"),
+            format!(
+                "kode wilayah {area} tidak ada di kabupaten {regency}; tulis kode kecamatan/desa yang benar atau nama wilayah"
+            ),
+            format!(
+                "area code {area} is not in regency {regency}; give a right kecamatan/desa code or a place name"
+            ),
         ));
     }
     Ok(area)
@@ -132,7 +136,11 @@ async fn list_inner(ctx: &Ctx, q: Done) -> Result<Response, DeskError> {
                 "SELECT volunteer, installs, web_reports FROM volunteer_counts WHERE day = ?1",
             )?;
             st.query_map([&today], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
         })
@@ -146,10 +154,7 @@ async fn list_inner(ctx: &Ctx, q: Done) -> Result<Response, DeskError> {
             "Kode dinonaktifkan: tidak dihitung lagi.",
             "Code switched off: no longer counted.",
         )),
-        "enable" => Some(l.t(
-            "Kode diaktifkan lagi.",
-            "Code switched on again.",
-        )),
+        "enable" => Some(l.t("Kode diaktifkan lagi.", "Code switched on again.")),
         _ => None,
     };
     let (sum_i, sum_w) = all
@@ -376,7 +381,10 @@ async fn poster_inner(ctx: &Ctx, vid: &str) -> Result<Response, DeskError> {
     .map_err(DeskError::Internal)?;
     let mut r = pdf.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!(
         "inline; filename=\"berani-poster-{}.pdf\"",
         v.code
@@ -407,7 +415,10 @@ mod tests {
         assert_eq!(field(check_name(&"x".repeat(81))), "name");
         assert_eq!(check_area("33.16.09", "33.16").unwrap(), "33.16.09");
         assert!(area_name("33.16.09", "33.16").unwrap().starts_with("Kec. "));
-        assert_eq!(check_area("Dukuh Sendang", "33.16").unwrap(), "Dukuh Sendang");
+        assert_eq!(
+            check_area("Dukuh Sendang", "33.16").unwrap(),
+            "Dukuh Sendang"
+        );
         assert_eq!(check_area("", "33.16").unwrap(), "");
         assert_eq!(field(check_area("33.16.99", "33.16")), "area");
         assert_eq!(field(check_area("33.17.01", "33.16")), "area");
