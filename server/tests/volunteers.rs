@@ -410,9 +410,7 @@ fn decode_qr(rects: &[[f32; 4]]) -> String {
             (r[3] - m).abs() < 0.01,
             "every rectangle is one module high"
         );
-        for c in c0..c0 + w {
-            dark[row][c] = true;
-        }
+        dark[row][c0..c0 + w].fill(true);
     }
     let (px, quiet) = (6, 4);
     let size = (n + 2 * quiet) * px;
