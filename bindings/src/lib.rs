@@ -26,6 +26,7 @@ mod reporter;
 mod runtime;
 mod safety;
 mod sync;
+mod volunteer;
 
 pub use choices::*;
 pub use draft::{Attachment, Contact, Draft, IncidentDate};
@@ -45,5 +46,6 @@ pub use safety::{
     set_pin, set_wipe_after, wipe_home,
 };
 pub use sync::{FailedReport, StopReason, SyncHandle, SyncListener, SyncSummary};
+pub use volunteer::{Volunteer, VolunteerInstall};
 
 uniffi::setup_scaffolding!();

@@ -82,6 +82,12 @@ enum Cmd {
         /// The message.
         text: String,
     },
+    /// The volunteer who passed the app on: keep their code and count this install once
+    /// (`POST /v1/volunteers/installs`, nothing else sent). Without CODE, show the code kept.
+    Volunteer {
+        /// The volunteer code, e.g. K7M-2QDV (case, spaces and dashes do not matter).
+        code: Option<String>,
+    },
     /// Show the outbox with progress per part.
     Outbox {
         /// Print JSON.
@@ -272,6 +278,39 @@ fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
     Ok(Reporter::open(home, &key)?)
 }
 
+/// `berani volunteer [CODE]`.
+fn volunteer(cli: &Cli, code: Option<&str>) -> Out {
+    use berani_core::volunteer::InstallState;
+    let r = open_reporter(cli)?;
+    if let Some(code) = code {
+        r.set_volunteer_code(code)?;
+        match runtime()?.block_on(r.report_volunteer_install()) {
+            Ok(_) => {}
+            Err(CoreError::NotFound(_)) => {
+                return Err(fail(
+                    "volunteer_code: the agency does not know this code (or it was switched off)",
+                    "kode relawan tidak dikenal kantor (atau sudah tidak aktif)",
+                ));
+            }
+            Err(e) => eprintln!(
+                "berani: not sent yet, `berani sync` tries again: {e} — belum terkirim, dicoba lagi saat sync"
+            ),
+        }
+    }
+    match r.volunteer()? {
+        None => println!("no volunteer code — belum ada kode relawan"),
+        Some(v) => {
+            let state = match v.state {
+                InstallState::Pending => "not counted yet — belum tercatat",
+                InstallState::Counted => "install counted — pemasangan tercatat",
+                InstallState::Refused => "unknown to the agency — tidak dikenal kantor",
+            };
+            println!("volunteer code {}: {state}", v.code);
+        }
+    }
+    Ok(())
+}
+
 /// The panic wipe; works even when the home no longer opens.
 fn wipe_cmd(cli: &Cli, keep_sending: bool, yes: bool) -> Out {
     if !yes {
@@ -317,7 +356,17 @@ fn run(cli: Cli) -> Out {
             }
             Ok(())
         }
-        Cmd::Sync { for_secs } => sync(&cli, Duration::from_secs(*for_secs)),
+        Cmd::Sync { for_secs } => {
+            sync(&cli, Duration::from_secs(*for_secs))?;
+            // A volunteer install still to be counted goes with the next connection; a failure
+            // here never fails the sync (it is tried again next time).
+            let r = open_reporter(&cli)?;
+            if let Ok(true) = runtime()?.block_on(r.report_volunteer_install()) {
+                println!("volunteer install counted — pemasangan lewat relawan tercatat");
+            }
+            Ok(())
+        }
+        Cmd::Volunteer { code } => volunteer(&cli, code.as_deref()),
         Cmd::Followup { id, receipt, json } => {
             let r = open_reporter(&cli)?;
             let rt = runtime()?;

@@ -45,6 +45,8 @@ pub enum Field {
     Receipt,
     /// A follow-up message.
     Message,
+    /// A volunteer's code.
+    VolunteerCode,
 }
 
 impl Field {
@@ -67,6 +69,7 @@ impl Field {
             Field::Pin => "pin",
             Field::Receipt => "receipt",
             Field::Message => "message",
+            Field::VolunteerCode => "volunteer_code",
         }
     }
 
@@ -88,6 +91,7 @@ impl Field {
             Field::Pin => "PIN",
             Field::Receipt => "Kode laporan",
             Field::Message => "Pesan",
+            Field::VolunteerCode => "Kode relawan",
         }
     }
 
@@ -109,6 +113,7 @@ impl Field {
             Field::Pin => "PIN",
             Field::Receipt => "Report code",
             Field::Message => "Message",
+            Field::VolunteerCode => "Volunteer code",
         }
     }
 }

@@ -45,9 +45,9 @@ pub const KDF_P: u32 = 1;
 /// per-report salt would add nothing, and a fresh phone must derive the same keys.
 pub const KDF_SALT: &[u8] = b"berani/v1/followup-receipt";
 
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Crockford's check symbols: the 32 digits and `*~$=U` (value mod 37).
-const CHECK_SYMBOLS: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
+pub(crate) const CHECK_SYMBOLS: &[u8; 37] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U";
 /// Data characters in a code: 20 × 5 = 100 bits.
 pub const CODE_CHARS: usize = 20;
 

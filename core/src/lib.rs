@@ -20,6 +20,7 @@ pub mod reporter;
 pub mod store;
 pub mod strip;
 pub mod upload;
+pub mod volunteer;
 pub mod wipe;
 
 pub use error::{CoreError, Field, FieldError, Reason};

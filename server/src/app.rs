@@ -60,6 +60,8 @@ pub struct AppState {
     pub desk: crate::desk::DeskState,
     /// Anonymous follow-up: rate limits and verifier hashing.
     pub followup: crate::followup::FollowupState,
+    /// Volunteer counts: rate limits.
+    pub volunteers: crate::volunteers::VolunteerState,
 }
 
 /// Every route, with the access log and the stopping guard.
@@ -69,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/reports/{report}/receipt", get(receipt::get))
         .merge(tus::routes())
         .merge(crate::followup::routes())
+        .merge(crate::volunteers::routes())
         .merge(crate::desk::routes())
         .fallback(|| async { Reject::not_found() })
         .layer(middleware::from_fn_with_state(
@@ -198,6 +201,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         stopping: AtomicBool::new(false),
         desk: crate::desk::DeskState::new(&url),
         followup: crate::followup::FollowupState::new()?,
+        volunteers: Default::default(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let opts = HttpOptions {

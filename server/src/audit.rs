@@ -69,6 +69,12 @@ pub mod action {
     pub const TOTP_DISABLE: &str = "totp_disable";
     /// A reply to the reporter, sealed to the reporter's follow-up key and the intake key.
     pub const FOLLOWUP_REPLY: &str = "followup_reply";
+    /// A volunteer code created.
+    pub const VOLUNTEER_CREATE: &str = "volunteer_create";
+    /// A volunteer code switched off.
+    pub const VOLUNTEER_DISABLE: &str = "volunteer_disable";
+    /// A volunteer code switched on again.
+    pub const VOLUNTEER_ENABLE: &str = "volunteer_enable";
 
     /// Every action, for the filter.
     pub const ALL: &[&str] = &[
@@ -96,6 +102,9 @@ pub mod action {
         TOTP_ENABLE,
         TOTP_DISABLE,
         FOLLOWUP_REPLY,
+        VOLUNTEER_CREATE,
+        VOLUNTEER_DISABLE,
+        VOLUNTEER_ENABLE,
     ];
 }
 

@@ -26,6 +26,7 @@ pub mod receipt;
 pub mod schema;
 pub mod setup;
 pub mod tus;
+pub mod volunteers;
 
 use std::io::Write;
 

@@ -11,7 +11,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{Result, ServerError};
 
 /// The schema this build writes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 const CREATE: &str = "
 CREATE TABLE settings (
@@ -183,12 +183,36 @@ CREATE INDEX followup_messages_unread ON followup_messages (report)
     WHERE sender = 'reporter' AND read_at IS NULL;
 ";
 
+/// Schema 4: volunteer codes and their counts. Shared by a new database and the upgrade from
+/// schema 3. The counts are per code per day (WIB) and nothing else: no report, upload,
+/// token, address or finer time is linked to a counted event, and no report table has a
+/// column for a volunteer code.
+const VOLUNTEERS: &str = "
+CREATE TABLE volunteers (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    area TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER
+) STRICT;
+
+CREATE TABLE volunteer_counts (
+    volunteer INTEGER NOT NULL REFERENCES volunteers(id),
+    day TEXT NOT NULL,
+    installs INTEGER NOT NULL DEFAULT 0 CHECK (installs >= 0),
+    web_reports INTEGER NOT NULL DEFAULT 0 CHECK (web_reports >= 0),
+    PRIMARY KEY (volunteer, day)
+) STRICT;
+";
+
 /// Creates every table in a new, empty database.
 pub fn create(conn: &Connection) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(CREATE)?;
     tx.execute_batch(DESK)?;
     tx.execute_batch(FOLLOWUP)?;
+    tx.execute_batch(VOLUNTEERS)?;
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
@@ -281,6 +305,10 @@ fn upgrade_from(tx: &Transaction, from: u32) -> Result<()> {
             tx.execute_batch(FOLLOWUP)?;
             Ok(())
         }
+        3 => {
+            tx.execute_batch(VOLUNTEERS)?;
+            Ok(())
+        }
         _ => Err(ServerError::Folder(format!(
             "no upgrade from schema {from}"
         ))),
@@ -300,6 +328,37 @@ mod tests {
         assert!(matches!(upgrade(&mut c), Err(ServerError::Folder(_))));
         let mut empty = Connection::open_in_memory().unwrap();
         assert!(matches!(upgrade(&mut empty), Err(ServerError::Folder(_))));
+    }
+
+    #[test]
+    fn upgrades_schema_3_to_volunteers() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(CREATE).unwrap();
+        c.execute_batch(DESK).unwrap();
+        c.execute_batch(FOLLOWUP).unwrap();
+        c.pragma_update(None, "user_version", 3).unwrap();
+        upgrade(&mut c).unwrap();
+        let v: u32 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        c.execute(
+            "INSERT INTO volunteers (code, name, created_at) VALUES ('K7M2QDV', 'Siti', 1)",
+            [],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO volunteer_counts (volunteer, day, installs) VALUES (1, '2025-01-02', 1)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            c.execute(
+                "INSERT INTO volunteer_counts (volunteer, day, installs) VALUES (1, '2025-01-03', -1)",
+                [],
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -70,6 +70,11 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/desk/stats", Viewer),
     ("GET", "/desk/stats.csv", Viewer),
     ("GET", "/desk/export.csv", Admin),
+    ("GET", "/desk/volunteers", Viewer),
+    ("POST", "/desk/volunteers", Admin),
+    ("POST", "/desk/volunteers/{vid}/disable", Admin),
+    ("POST", "/desk/volunteers/{vid}/enable", Admin),
+    ("GET", "/desk/volunteers/{vid}/poster.pdf", Admin),
 ];
 
 /// `(METHOD, path)` of every route registered in the desk's source.
@@ -131,6 +136,7 @@ fn concrete(path: &str, case: &str) -> String {
     path.replace("{id}", case)
         .replace("{part}", "1")
         .replace("{name}", "cw")
+        .replace("{vid}", "1")
 }
 
 /// True when a response refuses: 403 or 404 (a case one may not see is "not found"), or
@@ -151,6 +157,8 @@ fn fields_for(path: &str) -> Vec<(&'static str, &'static str)> {
         vec![("note", "catatan uji")]
     } else if path.ends_with("/refer") {
         vec![("office", "UPTD PPA Provinsi"), ("note", "")]
+    } else if path == "/desk/volunteers" {
+        vec![("name", "Relawan uji"), ("area", "")]
     } else if path == "/desk/users" {
         vec![("username", "probe"), ("role", "viewer"), ("email", "")]
     } else {

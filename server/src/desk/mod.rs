@@ -20,9 +20,11 @@ pub mod followup;
 pub mod i18n;
 pub mod notify;
 pub mod page;
+pub mod poster;
 pub mod session;
 pub mod stats;
 pub mod users;
+pub mod volunteers;
 
 use std::sync::Arc;
 
@@ -164,6 +166,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .merge(audit_page::routes())
         .merge(users::routes())
         .merge(stats::routes())
+        .merge(volunteers::routes())
 }
 
 async fn home(ctx: Ctx) -> Response {

@@ -116,6 +116,7 @@ fn nav(ctx: &Ctx, path: &str) -> Markup {
                 (item("/desk/inbox", l.t("Kotak masuk", "Inbox")))
             }
             (item("/desk/stats", l.t("Statistik", "Statistics")))
+            (item("/desk/volunteers", l.t("Relawan", "Volunteers")))
             @if ctx.role() >= Role::Admin {
                 (item("/desk/users", l.t("Pengguna", "Users")))
                 (item("/desk/audit", l.t("Log audit", "Audit log")))

@@ -305,6 +305,25 @@ impl DeskClient {
             .join("; ")
     }
 
+    /// A GET whose body is kept as bytes (a PDF), with its status and content type; no
+    /// redirects followed.
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ctype, r.bytes().await.unwrap().to_vec())
+    }
+
     /// True while the client holds a session cookie the server still knows.
     pub async fn logged_in(&mut self) -> bool {
         let p = self.get("/desk/account").await;

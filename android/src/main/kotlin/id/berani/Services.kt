@@ -51,6 +51,9 @@ class Services(
 
     val sync = SyncRunner { reporter }
 
+    /** The volunteer code of "Bagikan aplikasi", counted once per install through the core. */
+    val volunteers = Volunteers { reporter }
+
     /** The installed agency profile, or null before the first import. */
     fun profile(): AgencyProfile? = runCatching { reporter.profile() }.getOrNull()
 

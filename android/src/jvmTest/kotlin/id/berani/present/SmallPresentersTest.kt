@@ -40,18 +40,11 @@ class SmallPresentersTest {
     }
 
     @Test
-    fun `settings keep the language and a valid volunteer code only`() {
+    fun `settings keep the language and the volume-key exit`() {
         val s = AppSettings(MemoryKeyValue())
         assertEquals(Language.ID, s.language)
         s.language = Language.EN
         assertEquals(Language.EN, s.language)
-        assertNull(s.setVolunteerCode(" rel-0042 "))
-        assertEquals("REL-0042", s.volunteerCode)
-        val bad = s.setVolunteerCode("a b")
-        assertEquals("Kode relawan hanya huruf, angka, dan tanda minus, 3 sampai 20 tanda.", bad!!.render(id, Language.ID))
-        assertEquals("REL-0042", s.volunteerCode)
-        assertNull(s.setVolunteerCode(""))
-        assertNull(s.volunteerCode)
         assertEquals(false, s.volumeKeyExit)
         s.volumeKeyExit = true
         assertEquals(true, s.volumeKeyExit)
@@ -94,5 +87,39 @@ class SmallPresentersTest {
         assertEquals("Berani: sending report (2/3)", en.of(p.text))
         assertEquals(50, p.percent)
         assertNotNull(p)
+    }
+
+    @Test
+    fun `a volunteer code is checked by the core, kept sealed, and sent once to the live server`() {
+        val server = IntakeServer.shared
+        server.home(tempDir("volunteer-")).use { r ->
+            val v = Volunteers { r }
+            assertNull(v.code())
+            assertNull(v.status())
+            assertEquals(false, v.send())
+            // A typo is the core's field error, in both languages.
+            val bad = v.save("K7M")!!
+            assertTrue(bad.render(id, Language.ID), bad.render(id, Language.ID).startsWith("Kode relawan"))
+            assertTrue(bad.render(en, Language.EN), bad.render(en, Language.EN).startsWith("Volunteer code"))
+            assertNull(v.code())
+            // A well-formed code (the check character fits) that this server never issued.
+            val code = wellFormedCode()
+            assertNull(v.save(code.lowercase()))
+            assertEquals(code.substring(0, 3) + "-" + code.substring(3), v.code())
+            assertEquals("Tersimpan. Akan dihitung saat ponsel tersambung ke internet.", id.of(v.status()!!))
+            // The server refuses it: not counted, and never sent again.
+            assertEquals(false, v.send())
+            assertEquals("The office does not know this code (or it was switched off). Check the code again.", en.of(v.status()!!))
+            assertEquals(false, v.send())
+        }
+    }
+
+    /** A code whose Crockford mod-37 check character is a letter or digit, as the server issues. */
+    private fun wellFormedCode(): String {
+        val alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+        var v = 123_456_789 and 0x3fffffff
+        while (v % 37 >= 32) v++
+        val data = (0 until 6).map { alphabet[(v shr (5 * (5 - it))) and 0x1f] }.joinToString("")
+        return data + alphabet[v % 37]
     }
 }

@@ -214,7 +214,7 @@ class ScreensTest {
     }
 
     @Test
-    fun `share offers the app file, the link with its QR code, and keeps the volunteer code locally`() {
+    fun `share offers the app file, the link with its QR code, and keeps the volunteer code in the core`() {
         val s = open(ShareActivity::class.java)
         s.tapId(R.id.share_apk)
         val chooser = shadowOf(s).nextStartedActivity
@@ -230,11 +230,11 @@ class ScreensTest {
 
         s.findViewById<EditText>(R.id.volunteer_code)!!.setText("no spaces allowed")
         s.tapId(R.id.volunteer_save)
-        assertTrue(s.texts().contains("Kode relawan hanya huruf, angka, dan tanda minus, 3 sampai 20 tanda."))
-        assertNull(app.services.settings.volunteerCode)
-        s.findViewById<EditText>(R.id.volunteer_code)!!.setText("blora-17")
+        assertTrue(s.texts().any { it.startsWith("Kode relawan") && it != "Kode relawan" })
+        assertNull(app.services.reporter.volunteer())
+        s.findViewById<EditText>(R.id.volunteer_code)!!.setText("0000-000")
         s.tapId(R.id.volunteer_save)
-        assertEquals("BLORA-17", app.services.settings.volunteerCode)
+        assertEquals("000-0000", app.services.reporter.volunteer()!!.code)
     }
 
     @Test

@@ -1,9 +1,8 @@
-// The app's own small settings: language, the volunteer code, and where the reporter is in
+// The app's own small settings: language, and where the reporter is in
 // the report wizard. None of it is report content (the draft itself is in the core's
 // encrypted store); on a phone these live in a private SharedPreferences file.
 package id.berani.present
 
-import id.berani.R
 
 /** A small string store: SharedPreferences on a phone, a map in tests. */
 interface KeyValue {
@@ -24,24 +23,6 @@ class AppSettings(private val kv: KeyValue) {
     var language: Language
         get() = Language.of(kv.get(LANGUAGE))
         set(value) = kv.put(LANGUAGE, value.tag)
-
-    /**
-     * The volunteer code the reporter entered, if any. It is kept on the phone only: the core
-     * and the intake server have no field for it yet, so nothing sends it.
-     */
-    val volunteerCode: String? get() = kv.get(VOLUNTEER)
-
-    /** Stores a volunteer code (blank removes it); returns the problem when it is not valid. */
-    fun setVolunteerCode(input: String): Problem? {
-        val code = input.trim().uppercase()
-        if (code.isEmpty()) {
-            kv.put(VOLUNTEER, null)
-            return null
-        }
-        if (!VOLUNTEER_CODE.matches(code)) return Problem.App(text(R.string.volunteer_code_invalid))
-        kv.put(VOLUNTEER, code)
-        return null
-    }
 
     /** Pressing volume-down leaves the app at once (quick exit), when the reporter turned it on. */
     var volumeKeyExit: Boolean
@@ -71,11 +52,10 @@ class AppSettings(private val kv: KeyValue) {
     companion object {
         private const val DISGUISED = "disguised"
         private const val LANGUAGE = "language"
+        /** Where earlier versions kept a volunteer code; cleared by a wipe. The core keeps it now. */
         private const val VOLUNTEER = "volunteer_code"
         private const val WIZARD_DRAFT = "wizard_draft"
         private const val WIZARD_STEP = "wizard_step"
         private const val VOLUME_EXIT = "volume_key_exit"
-        /** Letters, digits and dashes, 3 to 20 of them, as printed on a volunteer's card. */
-        val VOLUNTEER_CODE = Regex("[A-Z0-9][A-Z0-9-]{1,18}[A-Z0-9]")
     }
 }

@@ -62,7 +62,11 @@ class SyncRunner(private val reporter: () -> ReporterInterface) {
                 }
         }
         try {
-            return runBlocking { running.handle.wait() }
+            val summary = runBlocking { running.handle.wait() }
+            // A volunteer install still to be counted goes out with the same connection;
+            // a failure leaves it for the next sync and never fails this one.
+            runCatching { runBlocking { reporter().reportVolunteerInstall() } }
+            return summary
         } finally {
             synchronized(lock) {
                 running.listeners -= listener

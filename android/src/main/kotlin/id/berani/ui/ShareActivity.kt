@@ -39,15 +39,24 @@ class ShareActivity : BaseActivity() {
         content.addView(ui.heading(s(R.string.volunteer_heading), 20f))
         content.addView(ui.body(s(R.string.volunteer_explain)))
         val input = ui.input(s(R.string.volunteer_hint), s(R.string.volunteer_hint)).apply {
-            setText(services.settings.volunteerCode ?: "")
+            setText(services.volunteers.code() ?: "")
             id = R.id.volunteer_code
         }
         content.addView(input)
-        codeNote?.let { content.addView(ui.body(it, Palette.TEXT_MUTED, 16f)) }
+        (codeNote ?: services.volunteers.status()?.let { s(it) })?.let {
+            content.addView(ui.body(it, Palette.TEXT_MUTED, 16f).apply { id = R.id.volunteer_note })
+        }
         content.addView(ui.button(s(R.string.volunteer_save), color = Palette.CARD, textColor = Palette.TEXT) {
-            val problem = services.settings.setVolunteerCode(input.text.toString())
-            codeNote = problem?.render(strings, language) ?: s(R.string.volunteer_saved)
+            val problem = services.volunteers.save(input.text.toString())
+            codeNote = problem?.render(strings, language)
             refresh()
+            if (problem == null) {
+                // Counted off the main thread; the note shows the outcome when it is known.
+                Thread {
+                    services.volunteers.send()
+                    runOnUiThread { if (!isFinishing) refresh() }
+                }.start()
+            }
         }.apply { id = R.id.volunteer_save })
     }
 
