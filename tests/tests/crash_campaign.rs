@@ -27,7 +27,7 @@
 //!
 //! ```sh
 //! BERANI_CRASH_KILLS=1000 BERANI_SERVER_KILLS=100 \
-//!   cargo test --release -p berani-tests --test crash_campaign -- --nocapture
+//!   cargo test -p berani-tests --test crash_campaign -- --nocapture
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -393,7 +393,16 @@ impl Campaign {
         let mut draft = Timing::new(Duration::from_millis(300));
         let mut submit = Timing::new(Duration::from_millis(300));
         let mut sync = Timing::new(Duration::from_millis(1500));
+        let start = Instant::now();
+        let mut shown = 0;
         while self.reporter_kills() < target {
+            if self.reporter_kills() >= shown + 100 {
+                shown = self.reporter_kills();
+                println!(
+                    "  {shown} reporter kills, {:.0} s",
+                    start.elapsed().as_secs_f64()
+                );
+            }
             self.round += 1;
             // Half the rounds pick a command at random, half the one killed least so far, so
             // that each phase gets its share of kills whatever the machine's speed.
