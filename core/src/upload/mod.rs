@@ -75,6 +75,9 @@ pub struct SyncOptions {
     /// parts and leaves complete reports `sending`: for plain tus servers without Berani's
     /// receipt endpoint (the tusd interop test).
     pub fetch_receipts: bool,
+    /// The wall clock for the hourly cap on failed attempts; [`pacing::SystemClock`] unless a
+    /// test simulates time.
+    pub clock: std::sync::Arc<dyn pacing::Clock>,
 }
 
 impl SyncOptions {
@@ -84,6 +87,7 @@ impl SyncOptions {
             budget,
             cancel: CancelHandle::new(),
             fetch_receipts: true,
+            clock: std::sync::Arc::new(pacing::SystemClock),
         }
     }
 }
@@ -230,6 +234,7 @@ pub async fn sync(
     let cancel = opts.cancel.clone();
     let mut run = Run::new(reporter, listener, tus, opts.cancel, deadline);
     run.fetch_receipts = opts.fetch_receipts;
+    run.clock = opts.clock;
     let outcome = run.run().await;
     let flushed = run.flush();
     let (stopped, retry_after) = match outcome {

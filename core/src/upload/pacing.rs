@@ -198,6 +198,26 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The wall clock the uploader keeps its [`FailureWindow`] by (Unix seconds).
+///
+/// Waits and the budget run on tokio's clock, which tests can pause and advance; the failure
+/// window is kept in the store across syncs, so it needs wall-clock time, and this is where a
+/// test that simulates hours of outage supplies its own. Every real sync uses [`SystemClock`].
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Seconds since the Unix epoch.
+    fn unix_now(&self) -> u64;
+}
+
+/// The system's clock: [`unix_now`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn unix_now(&self) -> u64 {
+        unix_now()
+    }
+}
+
 impl FailureWindow {
     /// At most `limit` failures within `window`.
     pub fn new(limit: usize, window: Duration) -> Self {

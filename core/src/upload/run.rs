@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::client::{Answer, FirstChunk, Tus};
-use super::pacing::{Backoff, ChunkSizer, FailureWindow, unit_random, unix_now};
+use super::pacing::{Backoff, ChunkSizer, Clock, FailureWindow, SystemClock, unit_random};
 use super::receipt::{self, ReceiptError};
 use super::tus::{self, Verdict};
 use super::{
@@ -125,6 +125,8 @@ pub(super) struct Run<'a> {
     deadline: Instant,
     /// Fetch receipts (else upload only).
     pub(super) fetch_receipts: bool,
+    /// The wall clock of the failure window.
+    pub(super) clock: std::sync::Arc<dyn Clock>,
     sizer: ChunkSizer,
     backoff: Backoff,
     failures: FailureWindow,
@@ -161,6 +163,7 @@ impl<'a> Run<'a> {
             cancel,
             deadline,
             fetch_receipts: true,
+            clock: std::sync::Arc::new(SystemClock),
             sizer: ChunkSizer::new(),
             backoff: Backoff::default(),
             failures: FailureWindow::default().with_times(&load_failures(reporter)),
@@ -180,7 +183,7 @@ impl<'a> Run<'a> {
 impl Run<'_> {
     pub(super) async fn run(&mut self) -> Step<StopReason> {
         // Earlier syncs already used this hour's attempts while the server was unreachable.
-        let now = unix_now();
+        let now = self.clock.unix_now();
         if self.failures.is_full(now) && !self.reporter.outbox().pending_parts()?.is_empty() {
             return Err(Stop::At(
                 StopReason::Offline,
@@ -250,7 +253,7 @@ impl Run<'_> {
             self.sizer.stalled();
         }
         self.last_error = Some(why);
-        let now = unix_now();
+        let now = self.clock.unix_now();
         let full = self.failures.record(now);
         save_failures(self.reporter, &self.failures);
         if full {
