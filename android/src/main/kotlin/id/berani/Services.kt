@@ -10,6 +10,7 @@ import id.berani.core.Reporter
 import id.berani.present.AppSettings
 import id.berani.present.Safety
 import id.berani.present.SyncRunner
+import id.berani.present.Volunteers
 import kotlinx.coroutines.runBlocking
 import java.io.File
 import java.time.Duration
