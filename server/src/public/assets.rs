@@ -24,7 +24,8 @@ struct Asset {
     gzipped: Vec<u8>,
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+/// Gzips `bytes` at the best compression.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes).expect("writing to memory");
@@ -80,7 +81,8 @@ pub fn asset_path(logical: &str) -> String {
         .expect("a known asset")
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+/// True when the request accepts a gzipped answer.
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
