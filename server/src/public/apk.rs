@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -160,7 +161,9 @@ fn invalid(id: &str, en: &str) -> DeskError {
     DeskError::invalid("APK", id, en)
 }
 
-async fn upload(ctx: Ctx, mp: Multipart) -> Response {
+/// `POST /desk/apk`. The body is taken as a possible multipart stream, so that the role is
+/// checked (and refused) before anything about the body is.
+async fn upload(ctx: Ctx, mp: Result<Multipart, MultipartRejection>) -> Response {
     let lang = ctx.lang;
     match upload_inner(&ctx, mp).await {
         Ok(r) => r,
@@ -192,10 +195,14 @@ impl Finder {
     }
 }
 
-async fn upload_inner(ctx: &Ctx, mut mp: Multipart) -> Result<Response, DeskError> {
+async fn upload_inner(
+    ctx: &Ctx,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Result<Response, DeskError> {
     ctx.require(Role::Admin)?;
     let dir = ctx.state.public_dir.clone();
     let bad_form = || invalid("formulir tidak lengkap", "the form is incomplete");
+    let mut mp = mp.map_err(|_| bad_form())?;
     // The CSRF token comes first in the form, so nothing is written before it is checked.
     let mut field = mp
         .next_field()
