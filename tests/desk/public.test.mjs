@@ -173,6 +173,13 @@ test('the web form seals in the browser, uploads with tus and shows the receipt 
   page.on('request', (r) => {
     if (r.method() === 'POST' && r.url().endsWith('/v1/uploads')) uploads.push(r.headers()['upload-metadata']);
   });
+  // A volunteer code made on the desk; the form is opened through the volunteer's link.
+  await admin.goto(`${server.base}/desk/volunteers`);
+  await admin.fill('#v-name', 'Relawan Uji');
+  await admin.fill('#v-area', '33.16.05');
+  await Promise.all([admin.waitForNavigation(), admin.click('form[action="/desk/volunteers"] button[type=submit]')]);
+  const volunteer = (await admin.locator('tbody tr td code').first().textContent()).trim();
+  assert.match(volunteer, /^[0-9A-Z]{3}-[0-9A-Z*~$=U]{4}$/, volunteer);
   const volunteerCall = page.waitForRequest((r) => r.url().endsWith('/v1/volunteers/web-reports'));
   // The link drops after the server took the first part but before its answer arrived: the
   // browser creates it again, and the server answers with the part it already has.
@@ -186,7 +193,7 @@ test('the web form seals in the browser, uploads with tus and shows the receipt 
     }
     return route.continue();
   });
-  await page.goto(`${server.base}/lapor?v=relawan-07`);
+  await page.goto(`${server.base}/lapor?v=${volunteer}`);
   await page.check('input[name=category][value=physical]');
   await page.check('#in_danger_now');
   assert.ok(await page.locator('#bahaya a[href="tel:112"]').isVisible(), 'in danger now shows the numbers at once');
@@ -234,8 +241,11 @@ test('the web form seals in the browser, uploads with tus and shows the receipt 
   assert.match(reportId, /^[0-9a-f]{32}$/);
   // The volunteer count: the code only, nothing about the report.
   const call = await volunteerCall;
-  assert.deepEqual(JSON.parse(call.postData()), { code: 'RELAWAN-07' });
+  assert.deepEqual(JSON.parse(call.postData()), { code: volunteer });
   assert.ok(!call.postData().includes(reportId));
+  assert.equal((await call.response()).status(), 204, 'the volunteer server counted it');
+  await admin.goto(`${server.base}/desk/volunteers`);
+  assert.equal((await admin.textContent(`tbody tr td.web-reports`)).trim(), '1', 'one web report for the code');
   assert.deepEqual(await context.cookies(), []);
   for (const url of requests) {
     assert.ok(url.startsWith(server.base) || url.startsWith('blob:') || url.startsWith('data:') || url.startsWith(NEUTRAL), `only this server is asked: ${url}`);
