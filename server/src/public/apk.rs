@@ -202,17 +202,18 @@ async fn upload_inner(
     ctx.require(Role::Admin)?;
     let dir = ctx.state.public_dir.clone();
     let bad_form = || invalid("formulir tidak lengkap", "the form is incomplete");
-    let mut mp = mp.map_err(|_| bad_form())?;
-    // The CSRF token comes first in the form, so nothing is written before it is checked.
+    // The CSRF token comes first in the form, so nothing is written before it is checked; a
+    // body that is not this multipart form does not carry it and is refused the same way.
+    let mut mp = mp.map_err(|_| DeskError::Csrf)?;
     let mut field = mp
         .next_field()
         .await
-        .map_err(|_| bad_form())?
-        .ok_or_else(bad_form)?;
+        .map_err(|_| DeskError::Csrf)?
+        .ok_or(DeskError::Csrf)?;
     if field.name() != Some("csrf") {
         return Err(DeskError::Csrf);
     }
-    let token = field.text().await.map_err(|_| bad_form())?;
+    let token = field.text().await.map_err(|_| DeskError::Csrf)?;
     ctx.check_csrf(&token)?;
     field = mp
         .next_field()
