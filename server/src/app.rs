@@ -62,6 +62,8 @@ pub struct AppState {
     pub followup: crate::followup::FollowupState,
     /// Volunteer counts: rate limits.
     pub volunteers: crate::volunteers::VolunteerState,
+    /// `DATA/public/`: the APK offered on the public page.
+    pub public_dir: std::path::PathBuf,
 }
 
 /// Every route, with the access log and the stopping guard.
@@ -73,6 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::followup::routes())
         .merge(crate::volunteers::routes())
         .merge(crate::desk::routes())
+        .merge(crate::public::routes())
         .fallback(|| async { Reject::not_found() })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -202,6 +205,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         desk: crate::desk::DeskState::new(&url),
         followup: crate::followup::FollowupState::new()?,
         volunteers: Default::default(),
+        public_dir: folder.root().join("public"),
     });
     let (stop, stop_rx) = watch::channel(false);
     let opts = HttpOptions {

@@ -75,6 +75,8 @@ pub mod action {
     pub const VOLUNTEER_DISABLE: &str = "volunteer_disable";
     /// A volunteer code switched on again.
     pub const VOLUNTEER_ENABLE: &str = "volunteer_enable";
+    /// A new APK offered for download on the public page.
+    pub const APK_UPLOAD: &str = "apk_upload";
 
     /// Every action, for the filter.
     pub const ALL: &[&str] = &[
@@ -105,6 +107,7 @@ pub mod action {
         VOLUNTEER_CREATE,
         VOLUNTEER_DISABLE,
         VOLUNTEER_ENABLE,
+        APK_UPLOAD,
     ];
 }
 

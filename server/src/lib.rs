@@ -22,6 +22,7 @@ pub mod keys;
 pub mod limits;
 pub mod log;
 pub mod profile;
+pub mod public;
 pub mod receipt;
 pub mod schema;
 pub mod setup;

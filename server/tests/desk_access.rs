@@ -75,14 +75,22 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/desk/volunteers/{vid}/disable", Admin),
     ("POST", "/desk/volunteers/{vid}/enable", Admin),
     ("GET", "/desk/volunteers/{vid}/poster.pdf", Admin),
+    // The APK offered on the public page (server/src/public/apk.rs).
+    ("GET", "/desk/apk", Admin),
+    ("POST", "/desk/apk", Admin),
 ];
 
 /// `(METHOD, path)` of every route registered in the desk's source.
 fn routes_in_source() -> BTreeSet<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/desk");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("src/desk");
     let mut found = BTreeSet::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let path = e.unwrap().path();
+    let files = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        // Desk routes that live outside src/desk.
+        .chain([root.join("src/public/apk.rs")]);
+    for path in files {
         if path.extension().is_none_or(|x| x != "rs") {
             continue;
         }

@@ -20,10 +20,11 @@ export function tempDir(prefix) {
 
 /**
  * Starts `berani-server serve` on a free loopback port. Resolves with the base URL and the
- * admin password printed at first start (when the folder is new).
+ * admin password printed at first start (when the folder is new). `extraArgs` go to `serve`
+ * (first-start options such as `--hotline`).
  */
-export async function startServer(data) {
-  const child = spawn(SERVER_BIN, ['serve', '--data', data, '--listen', '127.0.0.1:0'], {
+export async function startServer(data, extraArgs = []) {
+  const child = spawn(SERVER_BIN, ['serve', '--data', data, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // `listening on …` is an info line.
     env: { ...process.env, BERANI_LOG: 'info' },

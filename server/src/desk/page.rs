@@ -120,6 +120,7 @@ fn nav(ctx: &Ctx, path: &str) -> Markup {
             @if ctx.role() >= Role::Admin {
                 (item("/desk/users", l.t("Pengguna", "Users")))
                 (item("/desk/audit", l.t("Log audit", "Audit log")))
+                (item("/desk/apk", l.t("Aplikasi", "App")))
             }
             (item("/desk/account", l.t("Akun saya", "My account")))
             form.inline method="post" action="/desk/logout" {

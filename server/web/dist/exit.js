@@ -1,0 +1,1 @@
+(()=>{var t=document.getElementById("keluar"),d=t&&t.dataset.to||"https://www.bmkg.go.id/";function n(e){e&&e.preventDefault(),document.documentElement.style.display="none",document.title="",window.location.replace(d)}t&&t.addEventListener("click",n);document.addEventListener("keydown",e=>{(e.key==="Escape"||e.key==="Esc")&&n(e)});})();
