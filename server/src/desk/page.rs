@@ -210,3 +210,23 @@ pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
 pub fn lang(headers: &HeaderMap) -> Lang {
     lang_of(headers)
 }
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::query;
+    use futures_util::FutureExt;
+    if let Some(q) = query::<LangQuery>(body) {
+        let r = switch_lang(Query(q))
+            .now_or_never()
+            .expect("the language switch never waits")
+            .into_response();
+        // The switch always answers with a redirect, and only ever to a page of the desk.
+        assert_eq!(r.status(), axum::http::StatusCode::SEE_OTHER);
+        let to = r.headers()[header::LOCATION]
+            .to_str()
+            .expect("an ASCII location");
+        assert!(to.starts_with("/desk") && !to.starts_with("//"), "{to}");
+    }
+}
