@@ -10,6 +10,8 @@ pub mod attach;
 pub mod crypto;
 pub mod error;
 pub mod followup;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod gazetteer;
 pub mod jws;
 pub mod model;

@@ -149,8 +149,16 @@ pub fn verify(
 ) -> Result<AgencyProfile, ProfileError> {
     let payload = jws::verify(TYP, signed, trusted)?;
     // Only signed bytes are parsed from here on.
+    parse_signed_payload(&payload, now)
+}
+
+/// Reads and checks the payload of a profile whose signature [`verify`] has checked.
+pub(crate) fn parse_signed_payload(
+    payload: &[u8],
+    now: OffsetDateTime,
+) -> Result<AgencyProfile, ProfileError> {
     let p: AgencyProfile =
-        serde_json::from_slice(&payload).map_err(|_| ProfileError::Malformed("profile fields"))?;
+        serde_json::from_slice(payload).map_err(|_| ProfileError::Malformed("profile fields"))?;
     check(&p)?;
     if p.expires_at <= now {
         return Err(ProfileError::Expired);

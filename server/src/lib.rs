@@ -16,6 +16,8 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod followup;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod headers;
 pub mod http;
 pub mod keys;

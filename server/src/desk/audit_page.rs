@@ -122,3 +122,11 @@ async fn audit_inner(ctx: &Ctx, q: AuditQuery) -> Result<Response, DeskError> {
         body,
     ))
 }
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::query;
+    let _ = query::<AuditQuery>(body).map(|q| (q.actor, q.action, q.subject, q.before));
+}

@@ -751,3 +751,24 @@ async fn set_duty(ctx: Ctx, Form(f): Form<DutyForm>) -> Response {
         Err(e) => DeskError::from(e).into_response_in(l),
     }
 }
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::{form, query};
+    if let Some(f) = form::<LoginForm>(body) {
+        let _ = (f.csrf, f.code, f.password.len());
+        let _ = accounts::check_username(f.username.trim());
+    }
+    if let Some(f) = form::<PasswordForm>(body) {
+        let _ = (f.csrf, f.current.len(), *f.new == *f.again);
+        if accounts::check_new_password("petugas", &f.new).is_ok() {
+            assert!((12..=256).contains(&f.new.chars().count()));
+        }
+    }
+    let _ = form::<TotpForm>(body).map(|f| (f.csrf, f.secret, f.code));
+    let _ = form::<DutyForm>(body).map(|f| (f.csrf, f.on));
+    let _ = form::<CsrfForm>(body).map(|f| f.csrf);
+    let _ = query::<Done>(body).map(|q| q.done);
+}

@@ -1561,3 +1561,26 @@ fn tokio_stream_from(
 pub fn holds(role: Role, user: &str, case: &CaseRow) -> bool {
     role.sees_all_cases() || case.assignee.as_deref() == Some(user)
 }
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::{form, query};
+    let _ = query::<InboxQuery>(body).map(|q| Stage::from_key(&q.status));
+    let _ = form::<AssignForm>(body).map(|f| (f.csrf, f.assignee));
+    let _ = form::<NoteForm>(body).map(|f| (f.csrf, f.note, f.office));
+    let f = parse_stage_form(body);
+    let _ = (
+        Stage::from_key(&f.to),
+        f.csrf,
+        f.reason,
+        f.note.trim().len(),
+    );
+    let _ = RISKS.iter().any(|(k, _, _)| *k == f.risk);
+    let _ = f
+        .services
+        .iter()
+        .all(|s| SERVICES.iter().any(|(k, _, _)| k == s));
+    let _ = f.consent;
+}

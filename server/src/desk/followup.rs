@@ -231,3 +231,16 @@ async fn reply_inner(ctx: &Ctx, id: &str, f: ReplyForm) -> Result<Response, Desk
         .await?;
     Ok(Redirect::to(&format!("/desk/cases/{}?done=message#thread", case.report)).into_response())
 }
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::form;
+    if let Some(f) = form::<ReplyForm>(body)
+        && let Ok(text) = core_fu::check_text(&f.message)
+    {
+        assert!(!text.is_empty() && text.chars().count() <= core_fu::MAX_TEXT_CHARS);
+        let _ = f.csrf;
+    }
+}

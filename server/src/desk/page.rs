@@ -34,8 +34,12 @@ pub struct LangQuery {
 /// `GET /desk/lang?to=en&back=/desk/inbox`: sets the language cookie and goes back.
 pub async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
     let lang = Lang::from_code(&q.to);
-    // Only a path on this desk, so the switch cannot redirect elsewhere.
-    let back = if q.back.starts_with("/desk") && !q.back.starts_with("//") {
+    // Only a path on this desk, so the switch cannot redirect elsewhere, and one that fits in
+    // a header (a decoded control character would turn the redirect into a 500).
+    let back = if q.back.starts_with("/desk")
+        && !q.back.starts_with("//")
+        && HeaderValue::from_str(&q.back).is_ok()
+    {
         q.back
     } else {
         "/desk".to_string()
@@ -210,4 +214,62 @@ pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
 /// The language of a request without a session.
 pub fn lang(headers: &HeaderMap) -> Lang {
     lang_of(headers)
+}
+
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::query;
+    use futures_util::FutureExt;
+    if let Some(q) = query::<LangQuery>(body) {
+        let r = switch_lang(Query(q))
+            .now_or_never()
+            .expect("the language switch never waits")
+            .into_response();
+        // The switch always answers with a redirect, and only ever to a page of the desk.
+        assert_eq!(r.status(), axum::http::StatusCode::SEE_OTHER);
+        // A valid header value may hold UTF-8 (obs-text), so compare bytes.
+        let to = r.headers()[header::LOCATION].as_bytes();
+        assert!(to.starts_with(b"/desk") && !to.starts_with(b"//"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    fn back_to(back: &str) -> (axum::http::StatusCode, String) {
+        let q = LangQuery {
+            to: "en".into(),
+            back: back.into(),
+        };
+        let r = switch_lang(Query(q)).now_or_never().unwrap();
+        let to = r.headers()[header::LOCATION].to_str().unwrap().to_string();
+        (r.status(), to)
+    }
+
+    #[test]
+    fn the_language_switch_goes_back_only_to_a_desk_page_that_fits_a_header() {
+        use axum::http::StatusCode;
+        assert_eq!(
+            back_to("/desk/inbox?status=all"),
+            (StatusCode::SEE_OTHER, "/desk/inbox?status=all".into())
+        );
+        // `back=/desk%0A` made a 500: a newline cannot be in a Location header.
+        assert_eq!(back_to("/desk\n"), (StatusCode::SEE_OTHER, "/desk".into()));
+        assert_eq!(
+            back_to("/desk\u{7f}x"),
+            (StatusCode::SEE_OTHER, "/desk".into())
+        );
+        assert_eq!(
+            back_to("https://elsewhere.example/"),
+            (StatusCode::SEE_OTHER, "/desk".into())
+        );
+        assert_eq!(
+            back_to("//elsewhere.example/desk"),
+            (StatusCode::SEE_OTHER, "/desk".into())
+        );
+    }
 }

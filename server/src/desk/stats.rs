@@ -1161,6 +1161,18 @@ async fn export_inner(ctx: &Ctx) -> Result<Response, DeskError> {
     ))
 }
 
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::query;
+    if let Some(q) = query::<StatsQuery>(body)
+        && let Ok(p) = Period::parse(&q)
+    {
+        assert!(p.month.is_none() || p.year.is_some());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -954,6 +954,31 @@ async fn update_inner(ctx: &Ctx, name: &str, f: UpdateForm) -> Result<Response, 
     }
 }
 
+/// For the `desk_forms` fuzz target (server/fuzz): this module's forms, read from `body` the
+/// way the handlers' extractors read them, and the checks the handlers run on them.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_forms(body: &[u8]) {
+    use crate::fuzzing::{form, query};
+    if let Some(f) = form::<CreateForm>(body)
+        && let Ok(new) = NewUser::check(&f.username, &f.display_name, &f.office, &f.email, &f.role)
+    {
+        assert!(accounts::check_username(&new.username).is_ok());
+        assert!(new.display_name.chars().count() <= MAX_DISPLAY_NAME);
+        assert!(!new.office.chars().any(char::is_control));
+    }
+    if let Some(f) = form::<UpdateForm>(body) {
+        let _ = check_text("display_name", &f.display_name, MAX_DISPLAY_NAME);
+        let _ = check_text("office", &f.office, MAX_OFFICE);
+        if let Ok(Some(e)) = check_email(&f.email) {
+            assert!(e.contains('@') && e.len() <= 254);
+        }
+        let _ = check_role(&f.role);
+        let _ = f.on_duty == "1";
+    }
+    let _ = form::<CsrfForm>(body).map(|f| f.csrf);
+    let _ = query::<Done>(body).map(|q| (q.done, q.user));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

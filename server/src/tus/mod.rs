@@ -122,6 +122,30 @@ fn busy(b: Busy) -> Reject {
     }
 }
 
+/// For the `tus_headers` fuzz target (server/fuzz): every check the handlers make on a
+/// request's headers and its upload id, without the state they then touch.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_headers(headers: &HeaderMap, upload_id: &str) {
+    let _ = headers.contains_key(UPLOAD_DEFER_LENGTH);
+    for name in [&UPLOAD_LENGTH, &UPLOAD_OFFSET] {
+        if let Some(Ok(n)) = reply::parse_number(headers, name) {
+            assert!(n < 10_000_000_000_000_000_000);
+        }
+    }
+    if let Some(m) = headers.get(UPLOAD_METADATA)
+        && let Ok(m) = metadata::parse(m.as_bytes())
+    {
+        assert!(berani_core::protocol::is_report_id(&m.report));
+        assert!(m.part < m.parts);
+    }
+    let _ = is_append_body(headers);
+    let _ = parse_checksum(headers);
+    let _ = content_length(headers);
+    if store::is_upload_id(upload_id) {
+        assert!(upload_id.bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
+}
+
 /// `POST /v1/uploads`: creation, idempotent per (report, part), with an optional first chunk.
 async fn create(
     State(s): State<Arc<AppState>>,
