@@ -10,6 +10,7 @@ pub mod attach;
 pub mod crypto;
 pub mod error;
 pub mod followup;
+pub mod forget;
 pub mod gazetteer;
 pub mod jws;
 pub mod model;
