@@ -127,6 +127,11 @@ impl Reporter {
     pub fn reply(&self, report_id: String, text: String) -> Result<String> {
         Ok(self.core().reply(&report_id, &text)?.id)
     }
+
+    /// Messages to the team still waiting in this phone's outbox (a sync sends them).
+    pub fn queued_messages(&self) -> Result<u32> {
+        Ok(u32::try_from(self.core().queued_messages()?).unwrap_or(u32::MAX))
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]

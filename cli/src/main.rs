@@ -88,6 +88,18 @@ enum Cmd {
         /// The volunteer code, e.g. K7M-2QDV (case, spaces and dashes do not matter).
         code: Option<String>,
     },
+    /// After delivery: remove this home's copy of a report (its sealed parts and summary),
+    /// keeping only its id, state, the server's receipt and the follow-up (code, messages).
+    /// Refused for a report not yet delivered: that would lose it.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["id", "after_delivery"]))]
+    Forget {
+        /// The report id (delivered).
+        id: Option<String>,
+        /// The setting: `on` forgets every report as soon as it is delivered (and the ones
+        /// already delivered now); `off` (the default) keeps them to look back at.
+        #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
+        after_delivery: Option<String>,
+    },
     /// Show the outbox with progress per part.
     Outbox {
         /// Print JSON.
@@ -388,6 +400,23 @@ fn run(cli: Cli) -> Out {
                 "message {} queued; `berani sync` sends it — pesan siap dikirim",
                 m.id
             );
+            Ok(())
+        }
+        Cmd::Forget { id, after_delivery } => {
+            let r = open_reporter(&cli)?;
+            if let Some(id) = id {
+                r.forget_delivered(id)?;
+                println!(
+                    "forgot the local copy of {id}; the receipt stays — salinan dihapus, tanda terima tetap"
+                );
+            }
+            if let Some(setting) = after_delivery {
+                let n = r.set_forget_after_delivery(setting == "on")?;
+                println!(
+                    "forget after delivery: {setting} ({n} delivered reports forgotten now) — hapus salinan setelah terkirim: {}",
+                    if setting == "on" { "aktif" } else { "mati" }
+                );
+            }
             Ok(())
         }
         Cmd::Outbox { json } => {

@@ -382,6 +382,10 @@ impl CoreError {
             CoreError::Storage(_) | CoreError::Io(_) => {
                 "Gagal menyimpan; periksa ruang penyimpanan".into()
             }
+            CoreError::WrongState(crate::forget::NOT_DELIVERED) => {
+                "Laporan belum terkirim; salinannya belum bisa dihapus karena laporan akan hilang"
+                    .into()
+            }
             CoreError::WrongState(_) => "Laporan tidak bisa diubah sekarang".into(),
             CoreError::Signature(_) => "Tanda tangan atau kunci tidak sah".into(),
             CoreError::Network(_) => "Tidak bisa menghubungi server lembaga".into(),

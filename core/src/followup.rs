@@ -388,11 +388,20 @@ pub fn check_text(text: &str) -> Result<String, FieldError> {
 // ----- what the phone keeps ------------------------------------------------------------------
 
 /// A report's follow-up registration, as kept on the phone (sealed with the device key).
+///
+/// After a panic wipe that kept sending (see [`crate::wipe`]), a report not yet delivered
+/// keeps only `auth` (with the lookup id in its row): what part 0's metadata needs to
+/// register the follow-up with the server. The code and the reporter's key are destroyed
+/// with the old device key, so the phone can no longer read the thread nor reply; typing the
+/// code ([`Reporter::followup_with_receipt`]) brings them back. Once such a report is
+/// delivered the row is deleted ([`registration_done`]).
 #[derive(Serialize, Deserialize)]
 struct Saved {
-    code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
     auth: String,
-    identity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity: Option<String>,
 }
 
 /// A new code and its keys, made at submit.
@@ -425,9 +434,9 @@ pub(crate) fn save(
     keys: &FollowupKeys,
 ) -> Result<()> {
     let saved = Saved {
-        code: code.display().to_string(),
+        code: Some(code.display().to_string()),
         auth: keys.auth.to_string(),
-        identity: keys.identity.to_secret_string().to_string(),
+        identity: Some(keys.identity.to_secret_string().to_string()),
     };
     let json = Zeroizing::new(serde_json::to_vec(&saved).expect("serialises"));
     let sealed = reporter.store().records().seal(&aad(report_id), &json);
@@ -444,7 +453,8 @@ struct Loaded {
     keys: FollowupKeys,
 }
 
-fn load(reporter: &Reporter, report_id: &str) -> Result<Option<Loaded>> {
+/// The row of a report's registration, opened: (lookup id, what was saved).
+fn load_saved(reporter: &Reporter, report_id: &str) -> Result<Option<(String, Saved)>> {
     let row: Option<(String, Vec<u8>)> = reporter.store().read(|c| {
         Ok(c.query_row(
             "SELECT lookup, body FROM followups WHERE report_id = ?1",
@@ -462,12 +472,21 @@ fn load(reporter: &Reporter, report_id: &str) -> Result<Option<Loaded>> {
         .open(&aad(report_id), &body)
         .ok_or(CoreError::RecordCorrupt)?;
     let saved: Saved = serde_json::from_slice(&pt).map_err(|_| CoreError::RecordCorrupt)?;
-    let identity = saved
-        .identity
-        .parse()
-        .map_err(|_| CoreError::RecordCorrupt)?;
+    Ok(Some((lookup, saved)))
+}
+
+/// A report's receipt code and keys; `None` when this phone does not hold them (never had
+/// them, or keeps only the registration after a wipe).
+fn load(reporter: &Reporter, report_id: &str) -> Result<Option<Loaded>> {
+    let Some((lookup, saved)) = load_saved(reporter, report_id)? else {
+        return Ok(None);
+    };
+    let (Some(code), Some(identity)) = (saved.code, saved.identity) else {
+        return Ok(None);
+    };
+    let identity = identity.parse().map_err(|_| CoreError::RecordCorrupt)?;
     Ok(Some(Loaded {
-        code: Zeroizing::new(saved.code),
+        code: Zeroizing::new(code),
         keys: FollowupKeys {
             lookup,
             auth: Zeroizing::new(saved.auth),
@@ -476,12 +495,77 @@ fn load(reporter: &Reporter, report_id: &str) -> Result<Option<Loaded>> {
     }))
 }
 
+/// A registration to carry through a wipe that keeps sending: (lookup id, auth value).
+pub(crate) type CarriedRegistration = (String, Zeroizing<String>);
+
+/// What a wipe keeping `report_id` in the outbox carries for its follow-up: only the lookup
+/// id and the auth value (never the code nor the reporter's key).
+pub(crate) fn registration_to_carry(
+    c: &rusqlite::Connection,
+    records: &crate::crypto::RecordKey,
+    report_id: &str,
+) -> Result<Option<CarriedRegistration>> {
+    let row: Option<(String, Vec<u8>)> = c
+        .query_row(
+            "SELECT lookup, body FROM followups WHERE report_id = ?1",
+            [report_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((lookup, body)) = row else {
+        return Ok(None);
+    };
+    let pt = records
+        .open(&aad(report_id), &body)
+        .ok_or(CoreError::RecordCorrupt)?;
+    let saved: Saved = serde_json::from_slice(&pt).map_err(|_| CoreError::RecordCorrupt)?;
+    Ok(Some((lookup, Zeroizing::new(saved.auth))))
+}
+
+/// Stores a carried registration (lookup id and auth only) in a fresh store.
+pub(crate) fn restore_registration(
+    store: &crate::store::Store,
+    tx: &Transaction<'_>,
+    report_id: &str,
+    carried: &CarriedRegistration,
+) -> Result<()> {
+    let saved = Saved {
+        code: None,
+        auth: carried.1.to_string(),
+        identity: None,
+    };
+    let json = Zeroizing::new(serde_json::to_vec(&saved).expect("serialises"));
+    let sealed = store.records().seal(&aad(report_id), &json);
+    tx.execute(
+        "INSERT INTO followups (report_id, lookup, body) VALUES (?1, ?2, ?3)",
+        params![report_id, carried.0, sealed],
+    )?;
+    Ok(())
+}
+
+/// Once a report is delivered its follow-up is registered with the server: a
+/// registration-only row (left by a wipe) has done its work and is deleted.
+pub(crate) fn registration_done(reporter: &Reporter, report_id: &str) -> Result<()> {
+    if let Some((_, saved)) = load_saved(reporter, report_id)?
+        && saved.code.is_none()
+    {
+        reporter.store().write(|tx| {
+            tx.execute("DELETE FROM followups WHERE report_id = ?1", [report_id])?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 /// The follow-up keys part 0's metadata carries: (lookup id, auth value).
 pub(crate) fn upload_keys(
     reporter: &Reporter,
     report_id: &str,
 ) -> Result<Option<(String, Zeroizing<String>)>> {
-    Ok(load(reporter, report_id)?.map(|l| (l.keys.lookup, l.keys.auth)))
+    Ok(
+        load_saved(reporter, report_id)?
+            .map(|(lookup, saved)| (lookup, Zeroizing::new(saved.auth))),
+    )
 }
 
 // ----- the thread ----------------------------------------------------------------------------

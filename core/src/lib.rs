@@ -10,6 +10,7 @@ pub mod attach;
 pub mod crypto;
 pub mod error;
 pub mod followup;
+pub mod forget;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod gazetteer;

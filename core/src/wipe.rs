@@ -7,8 +7,11 @@
 //!
 //! With `keep_sending`, reports already queued keep going: their sealed parts (age files to
 //! the agency, which the phone cannot read anyway) and only the state needed to deliver them
-//! — ids, part sizes and hashes, upload URLs and offsets, client tokens — move into a fresh
-//! store under a **new** device key. Drafts, attachments, delivered and failed reports (the
+//! — ids, part sizes and hashes, upload URLs and offsets, client tokens, and the follow-up
+//! registration part 0's metadata carries (lookup id and auth value, so that the report can
+//! still be followed up with its receipt code once delivered) — move into a fresh store
+//! under a **new** device key. The receipt code and the reporter's follow-up key are not
+//! kept: whoever holds the phone afterwards cannot read the team's replies nor answer them. Drafts, attachments, delivered and failed reports (the
 //! history) and the reporter's own summaries (category, dates) are destroyed with the old key.
 //!
 //! The order, and why a kill at any point is safe:
@@ -70,6 +73,9 @@ struct KeptReport {
     part_count: u32,
     profile_version: i64,
     token: Option<Zeroizing<Vec<u8>>>,
+    /// The follow-up registration (lookup id, auth value) part 0's metadata carries; never
+    /// the receipt code nor the reporter's key.
+    followup: Option<crate::followup::CarriedRegistration>,
     parts: Vec<KeptPart>,
 }
 
@@ -132,7 +138,9 @@ pub(crate) fn collect(store: &Store) -> Result<KeepSet> {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let followup = crate::followup::registration_to_carry(c, store.records(), &id)?;
             reports.push(KeptReport {
+                followup,
                 id,
                 state,
                 queued_at,
@@ -289,6 +297,9 @@ fn restore(home: &Path, keys: &dyn DeviceKeyStore, k: KeepSet) -> Result<u32> {
                     token
                 ],
             )?;
+            if let Some(f) = &r.followup {
+                crate::followup::restore_registration(&store, tx, &r.id, f)?;
+            }
             for p in &r.parts {
                 tx.execute(
                     "INSERT INTO parts (report_id, idx, kind, size, sha256, upload_url, sent, done)

@@ -9,6 +9,7 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use berani_core::followup::{FollowupKeys, ReceiptCode};
 use berani_core::model::{Category, Contact, ContactMethod, FieldValue};
 use berani_core::outbox::ReportState;
 use berani_core::store::pin::{self, PinStatus};
@@ -140,6 +141,11 @@ fn keep_sending_keeps_only_the_sealed_outbox_under_a_new_key() {
     let before = r.submit(&queued).unwrap();
     let token = r.outbox().client_token(&queued).unwrap();
     let key = fs::read(h.key_file().path()).unwrap();
+    // The follow-up: the code and the reporter's key must not survive; the registration
+    // (lookup id, auth value) is carried, sealed under the new key.
+    let code = r.receipt_code(&queued).unwrap().expect("a receipt code");
+    let fkeys = FollowupKeys::derive(&ReceiptCode::parse(&code).unwrap()).unwrap();
+    let identity = fkeys.identity.to_secret_string().to_string();
     let mut held = hold_all(h.path());
 
     let out = r.wipe(&h.key_file(), true).unwrap();
@@ -149,6 +155,11 @@ fn keep_sending_keeps_only_the_sealed_outbox_under_a_new_key() {
     // Nothing readable: the markers are only inside the sealed parts (age, to the agency).
     let mut plain_needles = needles(&key);
     plain_needles.push(token.as_bytes().to_vec());
+    plain_needles.push(code.as_bytes().to_vec());
+    plain_needles.push(code.replace('-', "").as_bytes().to_vec());
+    plain_needles.push(identity.as_bytes().to_vec());
+    plain_needles.push(identity.to_lowercase().as_bytes().to_vec());
+    plain_needles.push(fkeys.auth.as_bytes().to_vec());
     assert_nothing_recoverable(h.path(), &mut held, &plain_needles);
 
     let r = h.open();
@@ -175,6 +186,21 @@ fn keep_sending_keeps_only_the_sealed_outbox_under_a_new_key() {
         );
     }
     assert_eq!(r.outbox().pending_parts().unwrap().len(), after.parts.len());
+    // Whoever holds the phone now cannot get the code nor read the thread with it.
+    assert_eq!(r.receipt_code(&queued).unwrap(), None);
+    assert!(matches!(
+        r.reply(&queued, "siapa?").unwrap_err(),
+        CoreError::NotFound("receipt")
+    ));
+    let db = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    let lookup: String = db
+        .query_row(
+            "SELECT lookup FROM followups WHERE report_id = ?1",
+            [&queued],
+            |r| r.get(0),
+        )
+        .expect("the registration is carried");
+    assert_eq!(lookup, fkeys.lookup);
     // And the agency still reads what was sent.
     let sealed = fs::read(h.data().join(format!("outbox/{}/0.age", after.id))).unwrap();
     let mut doc = Vec::new();

@@ -142,6 +142,14 @@ impl Store {
         Ok(out)
     }
 
+    /// Checkpoints the write-ahead log into the database and truncates it to zero bytes, so
+    /// that no older page image (of rows just deleted) stays in the log file.
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = lock(&self.writer);
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(CoreError::from_sqlite)
+    }
+
     /// Folder of encrypted attachment files.
     pub fn files_dir(&self) -> PathBuf {
         self.home.join("files")
@@ -172,7 +180,11 @@ impl Store {
     fn sweep(&self) -> Result<()> {
         let (files, reports) = self.read(|c| {
             let files = column(c, "SELECT file FROM attachments")?;
-            let reports = column(c, "SELECT id FROM reports")?;
+            // A forgotten delivered report keeps its row but no parts: its folder goes.
+            let reports = column(
+                c,
+                "SELECT id FROM reports r WHERE EXISTS (SELECT 1 FROM parts p WHERE p.report_id = r.id)",
+            )?;
             Ok((files, reports))
         })?;
         remove_unlisted(&self.tmp_dir(), &[])?;

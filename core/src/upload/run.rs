@@ -360,6 +360,7 @@ impl Run<'_> {
                 match receipt::check_receipt(&signed, key.as_ref(), report) {
                     Ok(_) => {
                         self.reporter.outbox().mark_delivered(&report.id, &signed)?;
+                        self.reporter.after_delivery(&report.id)?;
                         self.receipts.remove(&report.id);
                         self.delivered.push(report.id.clone());
                         self.listener

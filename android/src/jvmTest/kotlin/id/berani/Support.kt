@@ -127,6 +127,19 @@ class IntakeServer : AutoCloseable {
         return r
     }
 
+    /** The first admin password, from the `admin password:` line printed at the first start. */
+    fun adminPassword(): String {
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
+        while (true) {
+            Files.readAllLines(log).firstOrNull { it.startsWith("admin password: ") }?.let { return it.removePrefix("admin password: ") }
+            check(System.nanoTime() < deadline) { "no admin password printed" }
+            Thread.sleep(20)
+        }
+    }
+
+    /** The case desk, logged in as the admin (once per server; the first password is replaced). */
+    val desk: Desk by lazy { Desk(url).also { it.loginFirstAdmin(adminPassword()) } }
+
     override fun close() {
         process.destroyForcibly()
         process.waitFor(10, TimeUnit.SECONDS)
@@ -139,3 +152,78 @@ class IntakeServer : AutoCloseable {
 }
 
 fun tempDir(prefix: String): File = Files.createTempDirectory(prefix).toFile()
+
+/**
+ * The case desk driven over HTTP as a browser would (cookies, redirects followed by hand, the
+ * page's CSRF token in every form), for the team's side of the follow-up tests.
+ */
+class Desk(private val base: String) {
+    private val http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build()
+    private val cookies = java.util.concurrent.ConcurrentHashMap<String, String>()
+    @Volatile private var csrf: String? = null
+
+    data class Page(val status: Int, val path: String, val body: String)
+
+    @Synchronized
+    fun send(method: String, path0: String, form: Map<String, String>? = null): Page {
+        var method0 = method
+        var path = path0
+        var body = form?.entries?.joinToString("&") { (k, v) ->
+            java.net.URLEncoder.encode(k, Charsets.UTF_8) + "=" + java.net.URLEncoder.encode(v, Charsets.UTF_8)
+        }
+        repeat(10) {
+            val b = HttpRequest.newBuilder(URI("$base$path")).timeout(Duration.ofSeconds(30))
+            if (cookies.isNotEmpty()) b.header("Cookie", cookies.entries.joinToString("; ") { "${it.key}=${it.value}" })
+            if (method0 == "POST") b.header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(body ?: ""))
+            else b.GET()
+            val r = http.send(b.build(), HttpResponse.BodyHandlers.ofString())
+            for (c in r.headers().allValues("set-cookie")) {
+                val (name, value) = c.substringBefore(';').split('=', limit = 2).let { it[0] to it.getOrElse(1) { "" } }
+                if (value.isEmpty() || c.contains("Max-Age=0")) cookies.remove(name) else cookies[name] = value
+            }
+            if (r.statusCode() in 300..399) {
+                path = r.headers().firstValue("location").get()
+                method0 = "GET"
+                body = null
+                return@repeat
+            }
+            Regex("name=\"csrf\" value=\"([^\"]+)\"").find(r.body())?.let { csrf = it.groupValues[1] }
+            return Page(r.statusCode(), path, r.body())
+        }
+        error("too many redirects from $path0")
+    }
+
+    fun post(path: String, fields: Map<String, String>): Page {
+        if (csrf == null) send("GET", "/desk/account")
+        return send("POST", path, mapOf("csrf" to (csrf ?: "")) + fields)
+    }
+
+    fun loginFirstAdmin(first: String) {
+        send("GET", "/desk/login")
+        val p = post("/desk/login", mapOf("username" to "admin", "password" to first, "code" to ""))
+        check(p.status == 200 && !p.path.startsWith("/desk/login")) { "login failed: ${p.status} ${p.path}" }
+        val c = post("/desk/account/password", mapOf("current" to first, "new" to PASSWORD, "again" to PASSWORD))
+        check(c.status == 200) { "password change failed: ${c.status} ${c.body}" }
+    }
+
+    /** A team member replies to the reporter from the case page. */
+    fun reply(reportId: String, text: String) {
+        send("GET", "/desk/cases/$reportId")
+        val p = post("/desk/cases/$reportId/message", mapOf("message" to text))
+        check(p.status == 200 && p.body.contains(text)) { "reply failed: ${p.status}" }
+    }
+
+    /** Moves the case to identification (the reporter then sees "Sedang ditangani"). */
+    fun identify(reportId: String) {
+        send("GET", "/desk/cases/$reportId")
+        val p = post("/desk/cases/$reportId/stage", mapOf("to" to "identified", "risk" to "low", "note" to "CONTOH SINTETIS: identifikasi"))
+        check(p.status == 200) { "stage change failed: ${p.status} ${p.body.take(400)}" }
+    }
+
+    /** The desk's view of a case page (to see the reporter's answer). */
+    fun casePage(reportId: String): String = send("GET", "/desk/cases/$reportId").body
+
+    companion object {
+        const val PASSWORD = "Kopi tubruk, tiga gelas!"
+    }
+}

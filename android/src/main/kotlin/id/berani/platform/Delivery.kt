@@ -57,7 +57,8 @@ class DeliveryJob : JobService() {
                 null
             }
             // true: JobScheduler runs it again after the backoff, once a network is there.
-            jobFinished(params, DeliveryPolicy.needsAnotherRun(summary))
+            val messages = runCatching { app.services.reporter.queuedMessages() }.getOrDefault(0u)
+            jobFinished(params, DeliveryPolicy.needsAnotherRun(summary, messages))
         })
         return true
     }
@@ -134,7 +135,8 @@ object SendNow {
                 null
             }
             notifier?.finished(summary)
-            if (DeliveryPolicy.needsAnotherRun(summary)) DeliveryScheduler.schedule(app)
+            val messages = runCatching { services.reporter.queuedMessages() }.getOrDefault(0u)
+            if (DeliveryPolicy.needsAnotherRun(summary, messages)) DeliveryScheduler.schedule(app)
         }
     }
 }

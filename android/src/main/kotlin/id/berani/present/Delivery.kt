@@ -26,9 +26,11 @@ object DeliveryPolicy {
 
     /**
      * Whether the job must run again: something is still queued or sending (offline, budget
-     * used up, a receipt not ready yet), or the sync itself failed ([summary] null).
+     * used up, a receipt not ready yet), a reply to the team is still in the outbox
+     * ([queuedMessages]), or the sync itself failed ([summary] null).
      */
-    fun needsAnotherRun(summary: SyncSummary?): Boolean = summary == null || summary.pending > 0u
+    fun needsAnotherRun(summary: SyncSummary?, queuedMessages: UInt = 0u): Boolean =
+        summary == null || summary.pending > 0u || queuedMessages > 0u
 }
 
 /** Runs one sync at a time for the whole app; callers that come while one runs join it. */

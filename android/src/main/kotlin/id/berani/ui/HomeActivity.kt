@@ -18,6 +18,8 @@ class HomeActivity : BaseActivity() {
         val pending = runCatching { OutboxText.pending(services.reporter.outbox()) }.getOrDefault(0)
         val mine = if (pending > 0) s(R.string.home_my_reports_pending, pending) else s(R.string.home_my_reports)
         content.addView(ui.button(mine) { go(OutboxActivity::class.java) }.apply { id = R.id.home_my_reports })
+        content.addView(ui.button(s(R.string.home_check_code), color = Palette.CARD, textColor = Palette.TEXT) { go(CheckCodeActivity::class.java) }
+            .apply { id = R.id.home_check_code })
         content.addView(ui.button(s(R.string.home_emergency), color = Palette.EMERGENCY) { go(EmergencyActivity::class.java) }.apply { id = R.id.home_emergency })
         content.addView(ui.button(s(R.string.home_share)) { go(ShareActivity::class.java) }.apply { id = R.id.home_share })
         content.addView(ui.button(s(R.string.home_safety), color = Palette.CARD, textColor = Palette.TEXT) { go(GuidanceActivity::class.java) }.apply { id = R.id.home_safety })

@@ -69,6 +69,9 @@ class OutboxActivity : BaseActivity() {
             }
             box.contentDescription = listOf(s(row.title), s(row.status)).joinToString(". ")
             content.addView(box)
+            content.addView(ui.button(s(R.string.outbox_open_report), color = Palette.CARD, textColor = Palette.TEXT) {
+                startActivity(ReportActivity.intent(this, row.id))
+            }.apply { tag = "open:${row.id}" })
             content.addView(ui.body(""))
         }
         val pending = OutboxText.pending(reports)

@@ -70,6 +70,13 @@ class SettingsActivity : BaseActivity() {
         content.addView(ui.button(s(R.string.home_safety), color = Palette.CARD, textColor = Palette.TEXT) { go(GuidanceActivity::class.java) }
             .apply { id = R.id.settings_guidance })
 
+        content.addView(ui.heading(s(R.string.settings_forget), 20f))
+        content.addView(ui.body(s(R.string.settings_forget_explain), Palette.TEXT_MUTED, 16f))
+        val forget = !safety.needsUnlock && runCatching { services.reporter.forgetAfterDelivery() }.getOrDefault(false)
+        content.addView(ui.choice(s(R.string.settings_forget), forget, s(R.string.selected)) {
+            work({ services.reporter.setForgetAfterDelivery(!forget) }) { refresh() }
+        }.apply { id = R.id.settings_forget })
+
         content.addView(ui.heading(s(R.string.settings_wipe), 20f))
         content.addView(ui.body(s(R.string.settings_wipe_explain), Palette.TEXT_MUTED, 16f))
         content.addView(ui.button(s(R.string.settings_wipe), color = Palette.EXIT) {
