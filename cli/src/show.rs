@@ -263,6 +263,7 @@ mod tests {
             updated_at: OffsetDateTime::UNIX_EPOCH,
             category: None,
             drafted_at: OffsetDateTime::UNIX_EPOCH,
+            carried: false,
             parts: vec![PartStatus {
                 idx: 0,
                 kind: PartKind::Report,
