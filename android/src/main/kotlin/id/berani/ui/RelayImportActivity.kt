@@ -6,19 +6,21 @@ package id.berani.ui
 
 import android.content.ContentResolver
 import android.content.Intent
+import android.content.res.Configuration
 import android.net.Uri
 import android.os.Build
 import id.berani.R
 import id.berani.platform.DeliveryScheduler
-import id.berani.platform.Locales
 import id.berani.present.Language
 import id.berani.present.Palette
 import id.berani.present.Relay
 import id.berani.present.RelayCarry
+import id.berani.present.Strings
 import id.berani.present.bilingual
 import java.io.File
 import java.io.FileNotFoundException
 import java.io.InputStream
+import java.util.Locale
 
 class RelayImportActivity : BaseActivity() {
     /** The presenter; tests read its state. */
@@ -91,14 +93,19 @@ class RelayImportActivity : BaseActivity() {
         }
     }
 
-    private fun languageStrings(lang: Language) = if (lang == language) strings else app.strings(Locales.wrap(this, lang))
+    /** The app's words in [lang] (without changing the process's default locale). */
+    private fun languageStrings(lang: Language): Strings {
+        if (lang == language) return strings
+        val config = Configuration(resources.configuration).apply { setLocale(Locale.forLanguageTag(lang.tag)) }
+        return app.strings(createConfigurationContext(config))
+    }
 
     /** The bundle's URI: the data of ACTION_VIEW, the stream of ACTION_SEND. */
     private fun incoming(i: Intent?): Uri? = when (i?.action) {
         Intent.ACTION_VIEW -> i.data
         Intent.ACTION_SEND ->
             if (Build.VERSION.SDK_INT >= 33) i.getParcelableExtra(Intent.EXTRA_STREAM, Uri::class.java)
-            else @Suppress("DEPRECATION") (i.getParcelableExtra(Intent.EXTRA_STREAM) as? Uri)
+            else @Suppress("DEPRECATION") i.getParcelableExtra<Uri>(Intent.EXTRA_STREAM)
         else -> null
     } ?: i?.clipData?.takeIf { it.itemCount > 0 }?.getItemAt(0)?.uri
 
