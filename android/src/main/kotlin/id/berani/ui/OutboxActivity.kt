@@ -148,8 +148,8 @@ class OutboxActivity : BaseActivity() {
             return Intent(Intent.ACTION_SEND)
                 .setType(Relay.MIME_TYPE)
                 .putExtra(Intent.EXTRA_STREAM, uri)
-                .setClipData(android.content.ClipData.newRawUri(file.name, uri))
                 .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
+                .apply { clipData = android.content.ClipData.newRawUri(file.name, uri) }
         }
     }
 }
