@@ -122,6 +122,18 @@ pub enum BeraniError {
         /// Which state it is in.
         detail: String,
     },
+    /// A relay bundle was refused (another agency's, damaged or changed, an unknown version,
+    /// not a bundle), or the report cannot go via a volunteer.
+    #[error("relay: {message_en} (reason `{reason}`)")]
+    Relay {
+        /// Stable key: `not_a_bundle`, `unknown_version`, `other_agency`, `tampered`,
+        /// `not_waiting`.
+        reason: String,
+        /// What to tell the person, in Indonesian.
+        message_id: String,
+        /// The same in English.
+        message_en: String,
+    },
     /// A bug or an unexpected failure, including a platform callback that threw something
     /// other than a `BeraniException`.
     #[error("internal error: {detail}")]
@@ -206,6 +218,11 @@ impl From<CoreError> for BeraniError {
             },
             CoreError::WrongState(state) => BeraniError::WrongState {
                 detail: state.to_owned(),
+            },
+            CoreError::Relay(re) => BeraniError::Relay {
+                reason: re.key().to_owned(),
+                message_id: re.message_id(),
+                message_en: re.message_en(),
             },
         }
     }

@@ -23,6 +23,7 @@ mod keystore;
 mod logging;
 mod outbox;
 mod profile;
+mod relay;
 mod reporter;
 mod runtime;
 mod safety;
@@ -42,6 +43,7 @@ pub use outbox::{
     failure_reasons,
 };
 pub use profile::{AgencyProfile, Hotline};
+pub use relay::{RelayBundle, RelayInfo, relay_info};
 pub use reporter::Reporter;
 pub use safety::{
     Message, PinFailure, PinStatus, WipeOutcome, keep_metadata_warning, pin_failed, pin_status,

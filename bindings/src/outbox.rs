@@ -112,6 +112,8 @@ pub struct OutboxReport {
     pub failure: Option<FailureReason>,
     /// The server's signed receipt (JSON), once delivered and verified.
     pub receipt: Option<String>,
+    /// Carried for someone else ("Titipan relawan"): only its state is known here.
+    pub carried: bool,
 }
 
 impl std::fmt::Debug for OutboxReport {
@@ -124,6 +126,7 @@ impl std::fmt::Debug for OutboxReport {
             .field("percent", &self.percent)
             .field("failure", &self.failure)
             .field("has_receipt", &self.receipt.is_some())
+            .field("carried", &self.carried)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +154,7 @@ impl From<core::OutboxReport> for OutboxReport {
                 .collect(),
             failure: r.failure.map(Into::into),
             receipt: r.receipt,
+            carried: r.carried,
         }
     }
 }

@@ -100,6 +100,9 @@ enum Cmd {
         #[arg(long, value_name = "on|off", value_parser = ["on", "off"])]
         after_delivery: Option<String>,
     },
+    /// Relay through a volunteer: carry a queued report, sealed, to a place with signal.
+    #[command(subcommand)]
+    Relay(RelayCmd),
     /// Show the outbox with progress per part.
     Outbox {
         /// Print JSON.
@@ -222,6 +225,26 @@ enum DraftCmd {
     Delete {
         /// The draft id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RelayCmd {
+    /// Write a queued report's sealed parts as one bundle file for a volunteer to carry
+    /// (nothing in it is readable; the report stays queued here too).
+    Export {
+        /// The report id.
+        id: String,
+        /// The bundle file to write (e.g. laporan.berani).
+        file: PathBuf,
+    },
+    /// Check a bundle and take it into this home's outbox; `sync` delivers it.
+    Import {
+        /// The bundle file.
+        file: PathBuf,
+        /// Only check the bundle and say what it holds; change nothing.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -417,6 +440,44 @@ fn run(cli: Cli) -> Out {
                     if setting == "on" { "aktif" } else { "mati" }
                 );
             }
+            Ok(())
+        }
+        Cmd::Relay(RelayCmd::Export { id, file }) => {
+            let r = open_reporter(&cli)?;
+            let out = r.relay_export(id, file)?;
+            println!(
+                "bundle for {} written ({} sealed parts, {} bytes) — file titipan dibuat",
+                out.report_id, out.parts, out.bytes
+            );
+            println!("{}", berani_core::relay::SHARE_EXPLANATION_ID);
+            println!("{}", berani_core::relay::SHARE_EXPLANATION_EN);
+            Ok(())
+        }
+        Cmd::Relay(RelayCmd::Import { file, check }) => {
+            let r = open_reporter(&cli)?;
+            let out = if *check {
+                r.relay_inspect(file)?
+            } else {
+                r.relay_import(file)?
+            };
+            let (en, id) = match (check, out.already) {
+                (_, true) => (
+                    "already in this outbox; nothing changed",
+                    "sudah ada di antrean; tidak ada yang diubah",
+                ),
+                (true, false) => (
+                    "bundle checked; not imported",
+                    "file titipan sudah diperiksa; belum diambil",
+                ),
+                (false, false) => (
+                    "carried report queued; `berani sync` delivers it",
+                    "titipan relawan masuk antrean",
+                ),
+            };
+            println!(
+                "{}: {} sealed parts, {} bytes; {en} — {id}",
+                out.report_id, out.parts, out.bytes
+            );
             Ok(())
         }
         Cmd::Outbox { json } => {

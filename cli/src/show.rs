@@ -112,6 +112,9 @@ pub fn outbox(reports: &[OutboxReport], receipt_key: Option<&ProfileKey>) -> Str
             r.percent(),
             time(r.queued_at)
         ));
+        if r.carried {
+            out.push_str("  Titipan relawan — carried for someone\n");
+        }
         for p in &r.parts {
             out.push_str(&format!(
                 "  part {} {:<10} {:>10}  sent {:>10}{}\n",
@@ -260,6 +263,7 @@ mod tests {
             updated_at: OffsetDateTime::UNIX_EPOCH,
             category: None,
             drafted_at: OffsetDateTime::UNIX_EPOCH,
+            carried: false,
             parts: vec![PartStatus {
                 idx: 0,
                 kind: PartKind::Report,

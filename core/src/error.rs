@@ -353,6 +353,9 @@ pub enum CoreError {
     /// failed; it never holds report content, tokens or URLs.
     #[error("network: {0}")]
     Network(String),
+    /// A relay bundle was refused, or the report cannot be relayed.
+    #[error("relay: {0}")]
+    Relay(#[from] crate::relay::RelayError),
 }
 
 impl CoreError {
@@ -389,6 +392,7 @@ impl CoreError {
             CoreError::WrongState(_) => "Laporan tidak bisa diubah sekarang".into(),
             CoreError::Signature(_) => "Tanda tangan atau kunci tidak sah".into(),
             CoreError::Network(_) => "Tidak bisa menghubungi server lembaga".into(),
+            CoreError::Relay(e) => e.message_id(),
         }
     }
 

@@ -562,10 +562,11 @@ pub(crate) fn upload_keys(
     reporter: &Reporter,
     report_id: &str,
 ) -> Result<Option<(String, Zeroizing<String>)>> {
-    Ok(
-        load_saved(reporter, report_id)?
-            .map(|(lookup, saved)| (lookup, Zeroizing::new(saved.auth))),
-    )
+    if let Some((lookup, saved)) = load_saved(reporter, report_id)? {
+        return Ok(Some((lookup, Zeroizing::new(saved.auth))));
+    }
+    // A report carried for someone else has only the pair, from its relay bundle.
+    reporter.outbox().carried_followup(report_id)
 }
 
 // ----- the thread ----------------------------------------------------------------------------

@@ -39,6 +39,9 @@ impl Reporter {
     /// A report not yet delivered is refused with [`CoreError::WrongState`]
     /// ([`NOT_DELIVERED`]) and nothing changes: forgetting it would lose the report.
     pub fn forget_delivered(&self, report_id: &str) -> Result<()> {
+        // A report carried for someone else stays marked so (its follow-up pair, needed only
+        // for the upload, goes).
+        let carried = self.outbox().get(report_id)?.is_some_and(|r| r.carried);
         let parts = self.store().write(|tx| {
             let row: Option<(String, i64)> = tx
                 .query_row(
@@ -60,6 +63,7 @@ impl Reporter {
                 category: None,
                 drafted_at: time::OffsetDateTime::from_unix_timestamp(queued_at)
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                carried: carried.then_some(crate::outbox::Carried { followup: None }),
             };
             let sealed = self.store().records().seal(
                 format!("reports:{report_id}").as_bytes(),

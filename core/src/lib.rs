@@ -19,6 +19,7 @@ pub mod model;
 pub mod outbox;
 pub mod profile;
 pub mod protocol;
+pub mod relay;
 pub mod reporter;
 pub mod store;
 pub mod strip;

@@ -177,6 +177,9 @@ pub struct OutboxReport {
     pub failure: Option<FailureReason>,
     /// The server's signed receipt, once delivered.
     pub receipt: Option<String>,
+    /// Carried for someone else (imported from a relay bundle): this phone only delivers it
+    /// and knows nothing of what it says.
+    pub carried: bool,
 }
 
 impl OutboxReport {
@@ -201,6 +204,16 @@ pub(crate) struct Summary {
     pub category: Option<Category>,
     #[serde(with = "time::serde::rfc3339")]
     pub drafted_at: OffsetDateTime,
+    /// Set for a report carried for someone else (see [`crate::relay`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Carried>,
+}
+
+/// What a phone keeps of a report it carries for someone else: the follow-up pair part 0's
+/// upload metadata needs (the receipt code stays with the reporter).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Carried {
+    pub followup: Option<crate::relay::RelayFollowup>,
 }
 
 /// A part waiting to be uploaded, in priority order.
@@ -279,6 +292,7 @@ impl Outbox<'_> {
                     drafted_at: summary.drafted_at,
                     failure: failure.as_deref().and_then(FailureReason::parse),
                     receipt: receipt.map(|r| String::from_utf8_lossy(&r).into_owned()),
+                    carried: summary.carried.is_some(),
                     id,
                 })
             })
@@ -329,6 +343,29 @@ impl Outbox<'_> {
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
+    }
+
+    /// The follow-up pair of a report carried for someone else, if it has one.
+    pub(crate) fn carried_followup(
+        &self,
+        report_id: &str,
+    ) -> Result<Option<(String, zeroize::Zeroizing<String>)>> {
+        let sealed: Option<Vec<u8>> = self.store.read(|c| {
+            Ok(c.query_row(
+                "SELECT summary FROM reports WHERE id = ?1",
+                [report_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        Ok(self
+            .open_summary(report_id, &sealed)?
+            .carried
+            .and_then(|c| c.followup)
+            .map(|f| (f.lookup, zeroize::Zeroizing::new(f.auth))))
     }
 
     /// The report's client token: made at submit, or on first use for a report queued by an

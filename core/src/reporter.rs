@@ -636,6 +636,7 @@ impl Reporter {
         let summary = Summary {
             category: draft.fields.category,
             drafted_at: draft.created_at,
+            carried: None,
         };
         let summary = self.store.records().seal(
             format!("reports:{}", draft.id).as_bytes(),

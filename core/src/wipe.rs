@@ -77,6 +77,8 @@ struct KeptReport {
     /// the receipt code nor the reporter's key.
     followup: Option<crate::followup::CarriedRegistration>,
     parts: Vec<KeptPart>,
+    /// A report carried for someone else stays one, with its follow-up pair.
+    carried: Option<crate::outbox::Carried>,
 }
 
 /// What a keep_sending wipe carries from the old store to the new one.
@@ -94,7 +96,8 @@ pub fn wipe_pending(home: &Path) -> bool {
 pub(crate) fn collect(store: &Store) -> Result<KeepSet> {
     store.read(|c| {
         let mut st = c.prepare(
-            "SELECT id, state, queued_at, updated_at, part_count, profile_version, token
+            "SELECT id, state, queued_at, updated_at, part_count, profile_version, token,
+                    summary
              FROM reports WHERE state IN ('queued', 'sending') ORDER BY seq",
         )?;
         let rows = st
@@ -107,11 +110,18 @@ pub(crate) fn collect(store: &Store) -> Result<KeepSet> {
                     r.get::<_, u32>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, Option<Vec<u8>>>(6)?,
+                    r.get::<_, Vec<u8>>(7)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut reports = Vec::with_capacity(rows.len());
-        for (id, state, queued_at, updated_at, part_count, profile_version, token) in rows {
+        for (id, state, queued_at, updated_at, part_count, profile_version, token, summary) in rows
+        {
+            let carried = store
+                .records()
+                .open(format!("reports:{id}").as_bytes(), &summary)
+                .and_then(|pt| serde_json::from_slice::<Summary>(&pt).ok())
+                .and_then(|s| s.carried);
             let token = match token {
                 Some(sealed) => Some(
                     store
@@ -149,6 +159,7 @@ pub(crate) fn collect(store: &Store) -> Result<KeepSet> {
                 profile_version,
                 token,
                 parts,
+                carried,
             });
         }
         // The signed agency profile and its pinned key: public, and needed to deliver.
@@ -272,6 +283,7 @@ fn restore(home: &Path, keys: &dyn DeviceKeyStore, k: KeepSet) -> Result<u32> {
                 category: None,
                 drafted_at: time::OffsetDateTime::from_unix_timestamp(r.queued_at)
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                carried: r.carried.clone(),
             };
             let summary = store.records().seal(
                 format!("reports:{}", r.id).as_bytes(),

@@ -141,6 +141,7 @@ mod tests {
             parts: vec![part(0, 900, 'a'), part(1, 70_000, 'b')],
             failure: None,
             receipt: None,
+            carried: false,
         }
     }
 

@@ -17,10 +17,25 @@ class OutboxTextTest {
     private val id = ResStrings(Language.ID)
     private val en = ResStrings(Language.EN)
 
-    private fun report(state: ReportState, percent: Int, failure: FailureReason? = null, receipt: String? = null) = OutboxReport(
-        "01jd4x7k2m9qz8w3e5r6t7y8u9", state, Instant.EPOCH, Instant.EPOCH, Category.SEXUAL, Instant.EPOCH,
-        listOf(PartStatus(0u, PartKind.REPORT, 1000u, (percent * 10).toULong(), percent == 100)), percent.toUByte(), failure, receipt,
+    private fun report(state: ReportState, percent: Int, failure: FailureReason? = null, receipt: String? = null, carried: Boolean = false) = OutboxReport(
+        "01jd4x7k2m9qz8w3e5r6t7y8u9", state, Instant.EPOCH, Instant.EPOCH, if (carried) null else Category.SEXUAL, Instant.EPOCH,
+        listOf(PartStatus(0u, PartKind.REPORT, 1000u, (percent * 10).toULong(), percent == 100)), percent.toUByte(), failure, receipt, carried,
     )
+
+    @Test
+    fun `a report carried for someone shows as Titipan relawan with its state only`() {
+        val carried = OutboxText.row(report(ReportState.QUEUED, 0, carried = true))
+        assertEquals("Titipan relawan", id.of(carried.title))
+        assertEquals("Carried for someone", en.of(carried.title))
+        assertEquals("menunggu sinyal", id.of(carried.status))
+        assertEquals(true, carried.carried)
+        assertEquals(true, carried.canRelay)
+        val own = OutboxText.row(report(ReportState.QUEUED, 0))
+        assertEquals(false, own.carried)
+        assertEquals(true, own.canRelay)
+        assertEquals(false, OutboxText.row(report(ReportState.DELIVERED, 100)).canRelay)
+        assertEquals(false, OutboxText.row(report(ReportState.FAILED, 0, FailureReason.REJECTED_BY_SERVER)).canRelay)
+    }
 
     @Test
     fun `each state says what it is and what to do`() {

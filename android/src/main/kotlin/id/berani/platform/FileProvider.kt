@@ -2,6 +2,7 @@
 // it hands out exactly two kinds of file —
 //   content://id.berani.files/apk/Berani.apk       the installed app itself, read-only, to share
 //   content://id.berani.files/capture/NAME.jpg     a temporary file the camera app writes a photo to
+//   content://id.berani.files/relay/NAME.berani    a sealed relay bundle being shared, read-only
 // and nothing else. It is not exported; other apps get one URI at a time through
 // FLAG_GRANT_*_URI_PERMISSION.
 package id.berani.platform
@@ -21,15 +22,18 @@ import java.io.FileNotFoundException
 sealed class ProvidedFile {
     data object Apk : ProvidedFile()
     data class Capture(val name: String) : ProvidedFile()
+    data class Relay(val name: String) : ProvidedFile()
 
     companion object {
         const val APK_NAME = "Berani.apk"
         private val CAPTURE_NAME = Regex("[a-z0-9-]{1,64}\\.jpg")
+        private val RELAY_NAME = Regex("[a-z0-9-]{1,64}\\.berani")
 
         /** The file for a URI's path segments, or null for anything else (no `..`, no folders). */
         fun of(segments: List<String>): ProvidedFile? = when {
             segments == listOf("apk", APK_NAME) -> Apk
             segments.size == 2 && segments[0] == "capture" && CAPTURE_NAME.matches(segments[1]) -> Capture(segments[1])
+            segments.size == 2 && segments[0] == "relay" && RELAY_NAME.matches(segments[1]) -> Relay(segments[1])
             else -> null
         }
     }
@@ -46,19 +50,25 @@ class BeraniFileProvider : ContentProvider() {
         return when (t) {
             ProvidedFile.Apk -> File(ctx.applicationInfo.sourceDir ?: throw FileNotFoundException("no app file"))
             is ProvidedFile.Capture -> File(captureDir(ctx), t.name)
+            is ProvidedFile.Relay -> File(relayDir(ctx), t.name)
         }
     }
 
     override fun getType(uri: Uri): String? = when (ProvidedFile.of(uri.pathSegments)) {
         ProvidedFile.Apk -> "application/vnd.android.package-archive"
         is ProvidedFile.Capture -> "image/jpeg"
+        is ProvidedFile.Relay -> id.berani.present.Relay.MIME_TYPE
         null -> null
     }
 
     override fun query(uri: Uri, projection: Array<out String>?, selection: String?, selectionArgs: Array<out String>?, sortOrder: String?): Cursor {
         val t = target(uri)
         val file = fileOf(t)
-        val name = if (t is ProvidedFile.Capture) t.name else ProvidedFile.APK_NAME
+        val name = when (t) {
+            is ProvidedFile.Capture -> t.name
+            is ProvidedFile.Relay -> t.name
+            ProvidedFile.Apk -> ProvidedFile.APK_NAME
+        }
         val columns = projection?.filter { it == OpenableColumns.DISPLAY_NAME || it == OpenableColumns.SIZE }?.toTypedArray()
             ?: arrayOf(OpenableColumns.DISPLAY_NAME, OpenableColumns.SIZE)
         return MatrixCursor(columns, 1).apply {
@@ -75,6 +85,10 @@ class BeraniFileProvider : ContentProvider() {
                 ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_READ_ONLY)
             }
             is ProvidedFile.Capture -> ParcelFileDescriptor.open(file, ParcelFileDescriptor.parseMode(mode))
+            is ProvidedFile.Relay -> {
+                if (mode != "r") throw SecurityException("a relay bundle is read-only")
+                ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_READ_ONLY)
+            }
         }
     }
 
@@ -86,6 +100,11 @@ class BeraniFileProvider : ContentProvider() {
         fun authority(ctx: Context) = "${ctx.packageName}.files"
         fun apkUri(ctx: Context): Uri = Uri.parse("content://${authority(ctx)}/apk/${ProvidedFile.APK_NAME}")
         fun captureUri(ctx: Context, name: String): Uri = Uri.parse("content://${authority(ctx)}/capture/$name")
+
+        fun relayUri(ctx: Context, name: String): Uri = Uri.parse("content://${authority(ctx)}/relay/$name")
+
+        /** Where an outgoing relay bundle is written for the share sheet (sealed; one at a time). */
+        fun relayDir(ctx: Context): File = File(ctx.cacheDir, "relay").apply { mkdirs() }
 
         /** Where camera photos land before the core copies them in, encrypted; emptied after. */
         fun captureDir(ctx: Context): File = File(ctx.cacheDir, "capture").apply { mkdirs() }

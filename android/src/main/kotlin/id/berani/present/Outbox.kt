@@ -25,11 +25,17 @@ data class OutboxRow(
     val percent: Int,
     val queuedAt: Instant,
     val receipt: ReceiptInfo?,
+    /** Carried for someone else ("Titipan relawan"). */
+    val carried: Boolean = false,
+    /** "Kirim lewat relawan" is offered: the report still waits to be sent. */
+    val canRelay: Boolean = false,
 )
 
 object OutboxText {
     fun row(r: OutboxReport): OutboxRow {
-        val title = r.category?.let { text(Labels.labelOf(Labels.categories, it)) } ?: text(R.string.report_generic)
+        // A report carried for someone else: only its state is known here, never its category.
+        val title = if (r.carried) text(R.string.relay_carried_title)
+            else r.category?.let { text(Labels.labelOf(Labels.categories, it)) } ?: text(R.string.report_generic)
         val percent = r.percent.toInt()
         val (status, advice) = when (r.state) {
             ReportState.QUEUED -> text(R.string.state_waiting) to text(R.string.state_waiting_advice)
@@ -43,8 +49,9 @@ object OutboxText {
                 null -> text(R.string.state_failed) to text(R.string.state_failed_rejected_advice)
             }
         }
-        val receipt = if (r.state == ReportState.DELIVERED && r.receipt != null) ReceiptInfo(receiptCode(r.id), receivedAt(r.receipt)) else null
-        return OutboxRow(r.id, r.state, title, status, advice, percent, r.queuedAt, receipt)
+        // A carried report's receipt is someone else's proof: not shown to the carrier.
+        val receipt = if (r.state == ReportState.DELIVERED && r.receipt != null && !r.carried) ReceiptInfo(receiptCode(r.id), receivedAt(r.receipt)) else null
+        return OutboxRow(r.id, r.state, title, status, advice, percent, r.queuedAt, receipt, r.carried, Relay.canSend(r))
     }
 
     /** How many reports still wait to be sent (queued or sending). */
