@@ -46,9 +46,12 @@ open class BeraniApp : Application() {
 
     /**
      * After a panic wipe the app is as on its first start: Berani's own launcher entry again
-     * (a calculator with no PIN behind it opens nothing), no delivery job, no notification.
+     * (a calculator with no PIN behind it opens nothing), no delivery job, no notification,
+     * and an empty cache: voice notes being recorded, photos being taken or picked, relay
+     * bundles going out or coming in all pass through it.
      */
     private fun afterWipe() {
+        cacheDir.listFiles()?.forEach { it.deleteRecursively() }
         Disguise.apply(this, false)
         getSystemService(android.app.job.JobScheduler::class.java)?.cancel(DeliveryScheduler.JOB_ID)
         getSystemService(android.app.NotificationManager::class.java)?.cancelAll()

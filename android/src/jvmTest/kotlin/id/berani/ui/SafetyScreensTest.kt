@@ -132,6 +132,9 @@ class SafetyScreensTest {
     fun `a long press on quick exit asks once, wipes everything and leaves`() {
         app.services.reporter.createDraft()
         app.services.settings.volumeKeyExit = true
+        // A voice note being recorded and a relay bundle on its way out live in the cache.
+        val voice = java.io.File(app.cacheDir, "voice-1.m4a").apply { writeText("voice") }
+        val bundle = java.io.File(app.cacheDir, "relay/x.berani").apply { parentFile!!.mkdirs(); writeText("sealed") }
         val home = open(HomeActivity::class.java)
         val exit = home.findViewById<View>(R.id.quick_exit)!!
         assertTrue(exit.performLongClick())
@@ -145,6 +148,9 @@ class SafetyScreensTest {
         assertTrue(home.isFinishing)
         assertTrue(app.services.reporter.drafts().isEmpty())
         assertFalse(app.services.settings.volumeKeyExit)
+        assertFalse(voice.exists())
+        assertFalse(bundle.exists())
+        assertTrue(app.cacheDir.listFiles()!!.isEmpty())
     }
 
     @Test
