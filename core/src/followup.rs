@@ -110,39 +110,56 @@ impl ReceiptCode {
     /// `I` and `L` as one. A wrong length, a character outside the alphabet, or a check
     /// character that does not fit (a typo) is refused with field `receipt`.
     pub fn parse(typed: &str) -> Result<Self, FieldError> {
-        let chars: Zeroizing<Vec<u8>> = Zeroizing::new(
-            typed
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_' && *c != '.')
-                .map(|c| match c.to_ascii_uppercase() {
-                    'O' => b'0',
-                    'I' | 'L' => b'1',
-                    c if c.is_ascii() => c as u8,
-                    _ => b'?',
-                })
-                .collect(),
-        );
-        if chars.len() != CODE_CHARS + 1 {
-            return Err(FieldError::with_limit(
-                Field::Receipt,
-                Reason::InvalidFormat,
-                (CODE_CHARS + 1) as u64,
-            ));
-        }
-        let mut v: u128 = 0;
-        for &c in &chars[..CODE_CHARS] {
-            let d = CROCKFORD
-                .iter()
-                .position(|&x| x == c)
-                .ok_or(FieldError::new(Field::Receipt, Reason::InvalidFormat))?;
-            v = (v << 5) | d as u128;
-        }
+        let (v, check) = read_crockford(typed, CODE_CHARS, Field::Receipt)?;
         let code = ReceiptCode(Zeroizing::new(v));
-        if chars[CODE_CHARS] != code.check() as u8 {
+        if check != code.check() as u8 {
             return Err(FieldError::new(Field::Receipt, Reason::Mistyped));
         }
         Ok(code)
     }
+}
+
+/// Reads a code typed by a person: case, spaces, dashes, `_` and `.` do not matter, `O` is
+/// read as zero, `I` and `L` as one. Returns the value of the first `data` Crockford base32
+/// characters and the check character after them; a wrong length or a character outside the
+/// alphabet is refused with `field`. Used by receipt codes and volunteer codes.
+pub(crate) fn read_crockford(
+    typed: &str,
+    data: usize,
+    field: Field,
+) -> Result<(u128, u8), FieldError> {
+    debug_assert!(data * 5 <= 128);
+    let chars: Zeroizing<Vec<u8>> = Zeroizing::new(
+        typed
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_' && *c != '.')
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => b'0',
+                'I' | 'L' => b'1',
+                c if c.is_ascii() => c as u8,
+                _ => b'?',
+            })
+            .collect(),
+    );
+    if chars.is_empty() {
+        return Err(FieldError::new(field, Reason::Required));
+    }
+    if chars.len() != data + 1 {
+        return Err(FieldError::with_limit(
+            field,
+            Reason::InvalidFormat,
+            (data + 1) as u64,
+        ));
+    }
+    let mut v: u128 = 0;
+    for &c in &chars[..data] {
+        let d = CROCKFORD
+            .iter()
+            .position(|&x| x == c)
+            .ok_or(FieldError::new(field, Reason::InvalidFormat))?;
+        v = (v << 5) | d as u128;
+    }
+    Ok((v, chars[data]))
 }
 
 /// What to tell the reporter beside a new receipt code, in Indonesian.

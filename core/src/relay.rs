@@ -39,7 +39,7 @@ use crate::error::{CoreError, Result};
 use crate::outbox::{Carried, PartKind, ReportState, Summary};
 use crate::profile::{ProfileError, ProfileKey};
 use crate::protocol::MAX_PARTS;
-use crate::reporter::Reporter;
+use crate::reporter::{HashingWriter, Reporter};
 
 /// The manifest's `format`.
 pub const FORMAT: &str = "berani-relay";
@@ -259,24 +259,6 @@ pub struct RelayImport {
     pub bytes: u64,
     /// The outbox already held this report: nothing was changed.
     pub already: bool,
-}
-
-struct HashingWriter<W> {
-    inner: W,
-    hash: Sha256,
-    len: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 struct HashingReader<R> {

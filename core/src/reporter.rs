@@ -72,10 +72,10 @@ fn today() -> time::Date {
 }
 
 /// Writes through to `inner` while hashing and counting what passes.
-struct HashingWriter<W> {
-    inner: W,
-    hash: Sha256,
-    len: u64,
+pub(crate) struct HashingWriter<W> {
+    pub(crate) inner: W,
+    pub(crate) hash: Sha256,
+    pub(crate) len: u64,
 }
 
 impl<W: Write> Write for HashingWriter<W> {

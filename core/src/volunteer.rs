@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Field, FieldError, Reason, Result};
-use crate::followup::{CHECK_SYMBOLS, CROCKFORD};
+use crate::followup::{CHECK_SYMBOLS, CROCKFORD, read_crockford};
 use crate::profile::ProfileError;
 use crate::reporter::Reporter;
 use crate::store::set_meta;
@@ -69,36 +69,11 @@ impl VolunteerCode {
     /// are one. A wrong length or character, or a check character that does not fit, is
     /// refused with field `volunteer_code`.
     pub fn parse(typed: &str) -> std::result::Result<Self, FieldError> {
-        let chars: Vec<u8> = typed
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_' && *c != '.')
-            .map(|c| match c.to_ascii_uppercase() {
-                'O' => b'0',
-                'I' | 'L' => b'1',
-                c if c.is_ascii() => c as u8,
-                _ => b'?',
-            })
-            .collect();
-        if chars.is_empty() {
-            return Err(FieldError::new(Field::VolunteerCode, Reason::Required));
-        }
-        if chars.len() != DATA_CHARS + 1 {
-            return Err(FieldError::with_limit(
-                Field::VolunteerCode,
-                Reason::InvalidFormat,
-                (DATA_CHARS + 1) as u64,
-            ));
-        }
-        let mut v: u32 = 0;
-        for &c in &chars[..DATA_CHARS] {
-            let d = CROCKFORD
-                .iter()
-                .position(|&x| x == c)
-                .ok_or(FieldError::new(Field::VolunteerCode, Reason::InvalidFormat))?;
-            v = (v << 5) | d as u32;
-        }
+        let (v, typed_check) = read_crockford(typed, DATA_CHARS, Field::VolunteerCode)?;
+        // DATA_CHARS characters of 5 bits each fit in a u32.
+        let v = v as u32;
         let check = (v % 37) as usize;
-        if check >= 32 || chars[DATA_CHARS] != CHECK_SYMBOLS[check] {
+        if check >= 32 || typed_check != CHECK_SYMBOLS[check] {
             return Err(FieldError::new(Field::VolunteerCode, Reason::Mistyped));
         }
         Ok(VolunteerCode(v))

@@ -115,7 +115,7 @@ pub fn check_role(role: &str) -> Result<Role, DeskError> {
 }
 
 /// A short single-line text: trimmed, at most `max` characters, no control characters.
-fn check_text(field: &'static str, s: &str, max: usize) -> Result<String, DeskError> {
+pub(super) fn check_text(field: &'static str, s: &str, max: usize) -> Result<String, DeskError> {
     let s = s.trim();
     if s.chars().count() > max {
         return Err(DeskError::invalid(

@@ -40,24 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/desk/volunteers/{vid}/poster.pdf", get(poster_pdf))
 }
 
-fn check_line(field: &'static str, s: &str, max: usize) -> Result<String, DeskError> {
-    let s = s.trim();
-    if s.chars().count() > max {
-        return Err(DeskError::invalid(
-            field,
-            format!("paling banyak {max} karakter"),
-            format!("at most {max} characters"),
-        ));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(DeskError::invalid(
-            field,
-            "hanya satu baris teks biasa",
-            "one line of plain text only",
-        ));
-    }
-    Ok(s.to_string())
-}
+use super::users::check_text as check_line;
 
 /// Checks a volunteer's name.
 pub fn check_name(s: &str) -> Result<String, DeskError> {
