@@ -232,7 +232,12 @@ pub fn render(p: &Poster) -> Result<Vec<u8>, String> {
     page.gap(14.0);
     page.centred(b"Darurat / Emergency: 112", Font::Bold, 16.0);
     page.centred(&win("SAPA 129 · WhatsApp 08111-129-129"), Font::Bold, 14.0);
-    for h in p.hotlines {
+    // 112 and SAPA 129 are printed above; a profile that lists them too is not repeated.
+    for h in p
+        .hotlines
+        .iter()
+        .filter(|h| !matches!(h.number.trim(), "112" | "129"))
+    {
         let line = match &h.whatsapp {
             Some(wa) => format!("{}: {} · WhatsApp {wa}", h.name, h.number),
             None => format!("{}: {}", h.name, h.number),
