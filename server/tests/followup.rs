@@ -10,67 +10,18 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use berani_core::followup::{FollowupKeys, ReceiptCode};
 use common::desk::DeskClient;
-use common::{Server, client, run};
+use common::phone::Phone;
+use common::{Server, client};
 use reqwest::StatusCode;
 
 const TEAM_TEXT: &str = "Apakah anak aman malam ini? PENANDA-TIM-7d2e";
 const REPORTER_TEXT: &str = "Ya, dia di rumah neneknya. PENANDA-PELAPOR-41ac";
 const ADMIN_PW: &str = "Kopi tubruk, tiga gelas!";
-
-struct Phone {
-    home: std::path::PathBuf,
-}
-
-impl Phone {
-    fn new(dir: &Path, name: &str, server: &Server) -> Phone {
-        let p = Phone {
-            home: dir.join(name),
-        };
-        let key = String::from_utf8(run(&["profile", "pubkey"], &server.data, None).stdout)
-            .unwrap()
-            .trim()
-            .to_string();
-        p.ok(&[
-            "profile",
-            "import",
-            &server.url("/v1/profile"),
-            "--trust",
-            &key,
-        ]);
-        p
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(berani_tests::harness::binary("berani"))
-            .arg("--home")
-            .arg(&self.home)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.cmd(args);
-        assert!(
-            o.status.success(),
-            "berani {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn err(&self, args: &[&str]) -> String {
-        let o = self.cmd(args);
-        assert!(!o.status.success(), "berani {args:?} should fail");
-        String::from_utf8(o.stderr).unwrap()
-    }
-}
 
 async fn admin(server: &Server) -> DeskClient {
     let first = server.admin_password();

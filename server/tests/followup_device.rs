@@ -11,60 +11,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::Server;
+use common::phone::Phone;
 
 const STORY: &str = "CONTOH SINTETIS: PENANDA-LUPA-SERVER-6620 tetangga memukul anak";
 
-struct Phone {
-    home: PathBuf,
-}
-
 impl Phone {
-    fn new(dir: &Path, name: &str, server: &Server) -> Phone {
-        let p = Phone {
-            home: dir.join(name),
-        };
-        let key = String::from_utf8(common::run(&["profile", "pubkey"], &server.data, None).stdout)
-            .unwrap()
-            .trim()
-            .to_string();
-        p.ok(&[
-            "profile",
-            "import",
-            &server.url("/v1/profile"),
-            "--trust",
-            &key,
-        ]);
-        p
-    }
-
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
-        Command::new(berani_tests::harness::binary("berani"))
-            .arg("--home")
-            .arg(&self.home)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.cmd(args);
-        assert!(
-            o.status.success(),
-            "berani {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-
-    fn err(&self, args: &[&str]) -> String {
-        let o = self.cmd(args);
-        assert!(!o.status.success(), "berani {args:?} should fail");
-        String::from_utf8(o.stderr).unwrap()
-    }
-
     /// A report with text and a photo, submitted; returns (id, receipt code).
     fn submit(&self) -> (String, String) {
         let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/photo.jpg");

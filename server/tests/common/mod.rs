@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod phone;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader, Read, Write};
