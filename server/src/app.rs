@@ -29,7 +29,7 @@ use crate::desk::notify::{self, Mailer};
 use crate::error::{Result, ServerError};
 use crate::http::{self, HttpOptions};
 use crate::limits::{self, Limits};
-use crate::profile::{self, Freshness};
+use crate::profile::{self, Freshness, Wanted};
 use crate::setup::{self, Folder};
 use crate::tus::reply::{Reject, TUS_RESUMABLE};
 use crate::tus::store::BlobStore;
@@ -151,6 +151,33 @@ fn public_url(cfg: &ServeConfig, addr: SocketAddr) -> Result<String> {
     Ok(url)
 }
 
+/// The `--tls-pin` to publish, checked: only for an https intake URL, and, when this server
+/// terminates TLS itself, only the pin of its own certificate's key (any other would make
+/// every phone refuse to send).
+fn tls_pin(cfg: &ServeConfig, url: &str) -> Result<Option<String>> {
+    let Some(pin) = &cfg.tls_pin else {
+        return Ok(None);
+    };
+    if !url.starts_with("https://") {
+        return Err(ServerError::Config(format!(
+            "--tls-pin needs an https intake URL, not {url:?}: set --public-url https://…"
+        )));
+    }
+    if let Some(files) = &cfg.tls {
+        let chain = http::certificate_chain(&files.cert)?;
+        let own = berani_core::upload::tls::pin_of_certificate(&chain[0])
+            .map_err(|e| ServerError::Tls(format!("{}: {e}", files.cert.display())))?;
+        if &own != pin {
+            return Err(ServerError::Config(format!(
+                "--tls-pin {pin} is not the pin of {} ({own}): phones would refuse every \
+                 upload; see `berani-server profile tls-pin --cert`",
+                files.cert.display()
+            )));
+        }
+    }
+    Ok(Some(pin.clone()))
+}
+
 fn log_freshness(f: &Freshness) {
     match f {
         Freshness::Current => {}
@@ -173,13 +200,17 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
         .map_err(|e| ServerError::io(format!("cannot listen on {}", cfg.listen), e))?;
     let addr = listener.local_addr()?;
     let url = public_url(&cfg, addr)?;
+    let wanted = Wanted {
+        intake_url: url.clone(),
+        tls_pin: tls_pin(&cfg, &url)?,
+    };
 
     let folder = Folder::new(&cfg.data);
     let admin_password = if folder.is_set_up() {
         None
     } else {
-        let (f, first, u) = (folder.clone(), cfg.first_start.clone(), url.clone());
-        let created = tokio::task::spawn_blocking(move || setup::first_start(&f, &first, &u))
+        let (f, first, w) = (folder.clone(), cfg.first_start.clone(), wanted.clone());
+        let created = tokio::task::spawn_blocking(move || setup::first_start(&f, &first, &w))
             .await
             .expect("setup task panicked")?;
         tracing::info!("data folder set up at {}", cfg.data.display());
@@ -187,7 +218,8 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
     };
     let db = Arc::new(folder.open()?);
     let receipt_key = keys::read_signing_key(&folder.receipt_key())?;
-    let freshness = profile::ensure_fresh(&db, &folder.profile_key(), &url, receipt_key.public())?;
+    let freshness =
+        profile::ensure_fresh(&db, &folder.profile_key(), &wanted, receipt_key.public())?;
     log_freshness(&freshness);
     let current = db.read(profile::load)?.profile()?;
     std::fs::create_dir_all(folder.uploads())
@@ -242,7 +274,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
     tasks.push(tokio::spawn(renew_profile(
         db,
         folder,
-        url.clone(),
+        wanted,
         state.receipt_key.public(),
         stop_rx,
     )));
@@ -262,7 +294,7 @@ pub async fn start(cfg: ServeConfig) -> Result<Running> {
 async fn renew_profile(
     db: Arc<Db>,
     folder: Folder,
-    url: String,
+    wanted: Wanted,
     receipt_key: berani_core::jws::PublicKey,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -271,9 +303,9 @@ async fn renew_profile(
             _ = tokio::time::sleep(PROFILE_CHECK_EVERY) => {}
             () = crate::http::stopped(&mut stop) => return,
         }
-        let (db, key, url) = (db.clone(), folder.profile_key(), url.clone());
+        let (db, key, wanted) = (db.clone(), folder.profile_key(), wanted.clone());
         let r = tokio::task::spawn_blocking(move || {
-            profile::ensure_fresh(&db, &key, &url, receipt_key)
+            profile::ensure_fresh(&db, &key, &wanted, receipt_key)
         })
         .await
         .expect("profile task panicked");

@@ -1,7 +1,7 @@
 //! The `berani-server` command line.
 //!
-//! Five jobs: `serve` (the intake), `key export` (break-glass recovery of the intake identity
-//! for the stock `age` tool), `profile pubkey`, `profile sign` and `user add` (a desk
+//! The jobs: `serve` (the intake), `key export` (break-glass recovery of the intake identity
+//! for the stock `age` tool), `profile pubkey`, `profile sign`, `profile tls-pin` and `user add` (a desk
 //! account, for operators and scripted set-ups). There is deliberately no
 //! flag to log client addresses: confidentiality has no off switch.
 
@@ -13,7 +13,7 @@ use berani_core::profile::Hotline;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{
-    self, FirstStart, LimitConfig, NotifyConfig, ServeConfig, SmtpConfig, TlsFiles,
+    self, FirstStart, LimitConfig, NotifyConfig, PinChange, ServeConfig, SmtpConfig, TlsFiles,
 };
 
 /// Berani intake server.
@@ -108,6 +108,19 @@ pub enum ProfileCommand {
         /// An Ed25519 PKCS#8 PEM key kept outside the folder; becomes the profile key.
         #[arg(long, value_name = "PEM")]
         key: Option<PathBuf>,
+        /// The intake URL to write (as `serve --public-url`); unchanged without it.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// The TLS key pin to write (as `serve --tls-pin`), or `none` to remove it;
+        /// unchanged without it.
+        #[arg(long, value_name = "SHA256|none", value_parser = config::parse_pin_change)]
+        tls_pin: Option<PinChange>,
+    },
+    /// Print the TLS key pin of a certificate (the first in a PEM file), for `--tls-pin`.
+    TlsPin {
+        /// The certificate (PEM), e.g. fullchain.pem.
+        #[arg(long, value_name = "PEM")]
+        cert: PathBuf,
     },
 }
 
@@ -129,6 +142,12 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Pin the intake's TLS key in the profile: phones then refuse any other key, even one
+    /// a public authority certified. The value is the base64 SHA-256 of the key, as
+    /// `profile tls-pin --cert` prints it. Keep that key across certificate renewals
+    /// (e.g. certbot --reuse-key); a new key needs a new pin, published before the switch.
+    #[arg(long, value_name = "SHA256", value_parser = config::parse_tls_pin)]
+    pub tls_pin: Option<String>,
     /// Remove incomplete uploads after this long without progress (s, m, h, d).
     #[arg(long, default_value = "7d", value_parser = config::parse_duration)]
     pub upload_ttl: Duration,
@@ -187,6 +206,7 @@ impl ServeArgs {
             data: self.data,
             listen: self.listen,
             public_url: self.public_url,
+            tls_pin: self.tls_pin,
             tls: self
                 .tls_cert
                 .zip(self.tls_key)

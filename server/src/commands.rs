@@ -1,4 +1,5 @@
-//! The admin commands: `key export`, `profile pubkey`, `profile sign` and `user add`.
+//! The admin commands: `key export`, `profile pubkey`, `profile sign`, `profile tls-pin` and
+//! `user add`.
 //!
 //! `key export` is the break-glass path: it prints the intake identity so that reports can
 //! be opened with the stock `age` tool if this software is ever lost. It needs the admin
@@ -10,6 +11,7 @@ use std::path::Path;
 use berani_core::age::Identity;
 use zeroize::Zeroizing;
 
+use crate::config::PinChange;
 use crate::db::Db;
 use crate::desk::DeskError;
 use crate::desk::users::{self, NewUser};
@@ -130,9 +132,44 @@ pub fn profile_pubkey(data: &Path, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
+/// What `profile sign` changes besides the version, expiry and receipt key.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    /// A new intake URL.
+    pub public_url: Option<String>,
+    /// A new TLS pin, or its removal.
+    pub tls_pin: Option<PinChange>,
+}
+
+/// Prints the TLS key pin of the first certificate in a PEM file.
+pub fn profile_tls_pin(cert: &Path, out: &mut impl Write) -> Result<()> {
+    let chain = crate::http::certificate_chain(cert)?;
+    let pin = berani_core::upload::tls::pin_of_certificate(&chain[0])
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", cert.display())))?;
+    writeln!(out, "{pin}")?;
+    Ok(())
+}
+
 /// Re-signs the profile as version + 1 with the folder's key, or with `key` (which then
-/// becomes the profile key).
-pub fn profile_sign(data: &Path, key: Option<&Path>, out: &mut impl Write) -> Result<()> {
+/// becomes the profile key), applying `changes`.
+pub fn profile_sign(
+    data: &Path,
+    key: Option<&Path>,
+    changes: &ProfileChanges,
+    out: &mut impl Write,
+) -> Result<()> {
+    let url = changes
+        .public_url
+        .as_deref()
+        .map(|u| u.trim_end_matches('/').to_owned());
+    if let Some(u) = &url
+        && (!(u.starts_with("http://") || u.starts_with("https://"))
+            || u.contains(char::is_whitespace))
+    {
+        return Err(ServerError::Config(format!(
+            "--public-url must be an http(s) URL, not {u:?}"
+        )));
+    }
     let folder = Folder::new(data);
     let db = folder.open()?;
     let stored = db.read(profile::load)?;
@@ -155,7 +192,31 @@ pub fn profile_sign(data: &Path, key: Option<&Path>, out: &mut impl Write) -> Re
         }
     };
     let receipt_key = keys::read_signing_key(&folder.receipt_key())?.public();
-    let new = db.write(|tx| profile::resign(tx, &key, |p| p.receipt_key = Some(receipt_key)))?;
+    let new = db.write(|tx| {
+        let current = profile::load(tx)?.profile()?;
+        let intake = url.as_deref().unwrap_or(&current.intake_url);
+        let pinned = match &changes.tls_pin {
+            Some(PinChange::Set(_)) => true,
+            Some(PinChange::Remove) => false,
+            None => current.tls_spki_sha256.is_some(),
+        };
+        if pinned && !intake.starts_with("https://") {
+            return Err(ServerError::Config(format!(
+                "a TLS pin needs an https intake URL, not {intake:?}"
+            )));
+        }
+        profile::resign(tx, &key, |p| {
+            p.receipt_key = Some(receipt_key);
+            if let Some(u) = url {
+                p.intake_url = u;
+            }
+            match &changes.tls_pin {
+                Some(PinChange::Set(pin)) => p.tls_spki_sha256 = Some(pin.clone()),
+                Some(PinChange::Remove) => p.tls_spki_sha256 = None,
+                None => {}
+            }
+        })
+    })?;
     if new.signing_key != stored.signing_key {
         eprintln!(
             "note: the profile key is now {}; apps that pin {} will refuse this profile",

@@ -22,6 +22,9 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Certificate chain and key (PEM) for HTTPS; `None` serves plain HTTP (behind a proxy).
     pub tls: Option<TlsFiles>,
+    /// The TLS key pin the profile carries (normalised by [`parse_tls_pin`]); `None` for no
+    /// pin.
+    pub tls_pin: Option<String>,
     /// Incomplete uploads without progress for this long are removed.
     pub upload_ttl: Duration,
     /// Values used only when the data folder is created.
@@ -141,6 +144,7 @@ impl ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             tls: None,
+            tls_pin: None,
             upload_ttl: Duration::from_secs(7 * 24 * 3600),
             first_start: FirstStart::default(),
             limits: LimitConfig::default(),
@@ -175,6 +179,37 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(secs).map(Duration::from_secs).ok_or_else(bad)
 }
 
+/// Parses a TLS key pin (base64 of the SHA-256 of a SubjectPublicKeyInfo, optionally
+/// `sha256/…`) into the standard base64 form the profile carries.
+pub fn parse_tls_pin(s: &str) -> Result<String, String> {
+    use base64::Engine;
+    berani_core::upload::tls::parse_pin(s)
+        .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
+        .map_err(|_| {
+            format!(
+                "invalid TLS pin {s:?}: use the base64 SHA-256 of the key, as \
+                 `berani-server profile tls-pin --cert PEM` prints it"
+            )
+        })
+}
+
+/// `profile sign --tls-pin`: a new pin, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinChange {
+    /// Publish this pin (normalised).
+    Set(String),
+    /// Publish no pin.
+    Remove,
+}
+
+/// Parses a pin or `none`.
+pub fn parse_pin_change(s: &str) -> Result<PinChange, String> {
+    match s.trim() {
+        "none" => Ok(PinChange::Remove),
+        pin => parse_tls_pin(pin).map(PinChange::Set),
+    }
+}
+
 /// Parses `NAME=NUMBER` or `NAME=NUMBER,WHATSAPP`.
 pub fn parse_hotline(s: &str) -> Result<Hotline, String> {
     let bad = || format!("invalid hotline {s:?}: use NAME=NUMBER or NAME=NUMBER,WHATSAPP");
@@ -197,6 +232,22 @@ pub fn parse_hotline(s: &str) -> Result<Hotline, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_pins() {
+        let pin = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert_eq!(parse_tls_pin(pin).unwrap(), pin);
+        // Other spellings of the same digest are normalised.
+        let unpadded = format!("sha256/{}", pin.trim_end_matches('='));
+        assert_eq!(parse_tls_pin(&unpadded).unwrap(), pin);
+        for bad in ["", "none", "abc", "AAECAwQF", "sha256/!!"] {
+            let e = parse_tls_pin(bad).unwrap_err();
+            assert!(e.contains("invalid TLS pin"), "{e}");
+        }
+        assert_eq!(parse_pin_change("none"), Ok(PinChange::Remove));
+        assert_eq!(parse_pin_change(pin), Ok(PinChange::Set(pin.into())));
+        assert!(parse_pin_change("nope").is_err());
+    }
 
     #[test]
     fn durations_and_hotlines() {

@@ -8,6 +8,7 @@
 //! bodies are cut off by the PATCH handler's idle timeout. Peer addresses are dropped at
 //! `accept`, unread. Plain HTTP is for running behind a reverse proxy that terminates TLS.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,17 +39,23 @@ pub struct HttpOptions {
     pub tls: Option<TlsAcceptor>,
 }
 
-/// Loads a certificate chain and key into a rustls acceptor using the ring provider.
-pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
-    let certs = CertificateDer::pem_file_iter(&files.cert)
+/// Reads a PEM certificate chain, leaf first; an empty or unreadable file is an error.
+pub fn certificate_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| ServerError::Tls(format!("{}: {e}", files.cert.display())))?;
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", path.display())))?;
     if certs.is_empty() {
         return Err(ServerError::Tls(format!(
             "{}: no certificate found",
-            files.cert.display()
+            path.display()
         )));
     }
+    Ok(certs)
+}
+
+/// Loads a certificate chain and key into a rustls acceptor using the ring provider.
+pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
+    let certs = certificate_chain(&files.cert)?;
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| ServerError::Tls(format!("{}: {e}", files.key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

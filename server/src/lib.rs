@@ -51,8 +51,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(ProfileCommand::Pubkey { data }) => {
             commands::profile_pubkey(&data, &mut stdout.lock())
         }
-        Command::Profile(ProfileCommand::Sign { data, key }) => {
-            commands::profile_sign(&data, key.as_deref(), &mut stdout.lock())
+        Command::Profile(ProfileCommand::Sign {
+            data,
+            key,
+            public_url,
+            tls_pin,
+        }) => commands::profile_sign(
+            &data,
+            key.as_deref(),
+            &commands::ProfileChanges {
+                public_url,
+                tls_pin,
+            },
+            &mut stdout.lock(),
+        ),
+        Command::Profile(ProfileCommand::TlsPin { cert }) => {
+            commands::profile_tls_pin(&cert, &mut stdout.lock())
         }
         Command::User(UserCommand::Add {
             data,

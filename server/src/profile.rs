@@ -54,7 +54,7 @@ impl Stored {
 /// The first profile of a new data folder.
 pub fn initial(
     first: &FirstStart,
-    intake_url: &str,
+    wanted: &Wanted,
     recipient: &str,
     receipt_key: PublicKey,
     now: OffsetDateTime,
@@ -64,9 +64,9 @@ pub fn initial(
         version: 1,
         agency_name: first.agency_name.clone(),
         regency_code: first.regency_code.clone(),
-        intake_url: intake_url.to_owned(),
+        intake_url: wanted.intake_url.clone(),
         recipients: vec![recipient.to_owned()],
-        tls_spki_sha256: None,
+        tls_spki_sha256: wanted.tls_pin.clone(),
         hotlines: first.hotlines.clone(),
         max_attachment_bytes: first.max_attachment_bytes,
         issued_at: now,
@@ -138,15 +138,39 @@ pub fn resign(
     store(tx, &p, key)
 }
 
+/// What the running server's settings say the profile must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The intake URL (`--public-url`, or derived from the listening address).
+    pub intake_url: String,
+    /// The TLS key pin (`--tls-pin`), normalised by [`crate::config::parse_tls_pin`].
+    pub tls_pin: Option<String>,
+}
+
+impl Wanted {
+    /// Writes these values into `p`.
+    pub fn apply(&self, p: &mut AgencyProfile) {
+        p.intake_url = self.intake_url.clone();
+        p.tls_spki_sha256 = self.tls_pin.clone();
+    }
+}
+
+/// A pin as raw digest bytes, so that two spellings of one pin compare equal.
+fn pin_digest(pin: Option<&str>) -> Option<Option<[u8; 32]>> {
+    pin.map(|p| berani_core::upload::tls::parse_pin(p).ok())
+}
+
 /// Why the served profile should be re-signed, if it should.
 pub fn stale_because(
     p: &AgencyProfile,
-    intake_url: &str,
+    wanted: &Wanted,
     receipt_key: PublicKey,
     now: OffsetDateTime,
 ) -> Option<&'static str> {
-    if p.intake_url != intake_url {
+    if p.intake_url != wanted.intake_url {
         Some("the public URL changed")
+    } else if pin_digest(p.tls_spki_sha256.as_deref()) != pin_digest(wanted.tls_pin.as_deref()) {
+        Some("the TLS pin changed")
     } else if p.receipt_key != Some(receipt_key) {
         Some("the receipt key changed")
     } else if p.expires_at - now < RENEW_BEFORE {
@@ -179,13 +203,12 @@ pub enum Freshness {
 pub fn ensure_fresh(
     db: &Db,
     folder_key: &Path,
-    intake_url: &str,
+    wanted: &Wanted,
     receipt_key: PublicKey,
 ) -> Result<Freshness> {
     let stored = db.read(load)?;
     let p = stored.profile()?;
-    let Some(because) = stale_because(&p, intake_url, receipt_key, OffsetDateTime::now_utc())
-    else {
+    let Some(because) = stale_because(&p, wanted, receipt_key, OffsetDateTime::now_utc()) else {
         return Ok(Freshness::Current);
     };
     let key = match folder_key.is_file() {
@@ -197,7 +220,7 @@ pub fn ensure_fresh(
     };
     let new = db.write(|tx| {
         resign(tx, &key, |p| {
-            p.intake_url = intake_url.to_owned();
+            wanted.apply(p);
             p.receipt_key = Some(receipt_key);
         })
     })?;
@@ -239,11 +262,36 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let rk = SigningKey::generate().public();
         let rcpt = Identity::generate().to_public().to_string();
-        let p = initial(&FirstStart::default(), "http://a", &rcpt, rk, now);
-        assert_eq!(stale_because(&p, "http://a", rk, now), None);
-        assert!(stale_because(&p, "http://b", rk, now).is_some());
+        let want = |url: &str, pin: Option<&str>| Wanted {
+            intake_url: url.into(),
+            tls_pin: pin.map(Into::into),
+        };
+        let pin = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let a = want("https://a", Some(pin));
+        let p = initial(&FirstStart::default(), &a, &rcpt, rk, now);
+        assert_eq!(p.tls_spki_sha256.as_deref(), Some(pin));
+        assert_eq!(stale_because(&p, &a, rk, now), None);
+        // The same pin spelled another way is the same pin.
+        let unpadded = want(
+            "https://a",
+            Some(&format!("sha256/{}", pin.trim_end_matches('='))),
+        );
+        assert_eq!(stale_because(&p, &unpadded, rk, now), None);
+        assert_eq!(
+            stale_because(&p, &want("https://b", Some(pin)), rk, now),
+            Some("the public URL changed")
+        );
+        assert_eq!(
+            stale_because(&p, &want("https://a", None), rk, now),
+            Some("the TLS pin changed")
+        );
+        let other_pin = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert_eq!(
+            stale_because(&p, &want("https://a", Some(other_pin)), rk, now),
+            Some("the TLS pin changed")
+        );
         let other = SigningKey::generate().public();
-        assert!(stale_because(&p, "http://a", other, now).is_some());
-        assert!(stale_because(&p, "http://a", rk, now + Duration::days(340)).is_some());
+        assert!(stale_because(&p, &a, other, now).is_some());
+        assert!(stale_because(&p, &a, rk, now + Duration::days(340)).is_some());
     }
 }

@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 use crate::config::FirstStart;
 use crate::db::{self, Db};
 use crate::error::{Result, ServerError};
+use crate::profile::Wanted;
 use crate::{keys, profile, schema};
 
 const DB_FILE: &str = "berani.db";
@@ -90,7 +91,7 @@ pub struct Created {
 
 /// Sets up a new data folder; refuses a folder that holds anything but leftovers of an
 /// interrupted first start.
-pub fn first_start(folder: &Folder, first: &FirstStart, intake_url: &str) -> Result<Created> {
+pub fn first_start(folder: &Folder, first: &FirstStart, wanted: &Wanted) -> Result<Created> {
     create_private_dir(folder.root())?;
     if clear_leftovers(folder)? {
         tracing::warn!("an earlier first start was interrupted; setting the data folder up again");
@@ -134,7 +135,7 @@ pub fn first_start(folder: &Folder, first: &FirstStart, intake_url: &str) -> Res
         )?;
         let p = profile::initial(
             first,
-            intake_url,
+            wanted,
             &recipient,
             receipt_key.public(),
             OffsetDateTime::now_utc(),
@@ -211,6 +212,13 @@ pub fn sync(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn wanted(url: &str) -> Wanted {
+        Wanted {
+            intake_url: url.into(),
+            tls_pin: None,
+        }
+    }
+
     #[test]
     fn redoes_an_interrupted_first_start_and_refuses_foreign_folders() {
         let dir = tempfile::tempdir().unwrap();
@@ -220,7 +228,12 @@ mod tests {
         fs::write(folder.profile_key(), "half").unwrap();
         fs::create_dir(folder.uploads()).unwrap();
         assert!(!folder.is_set_up());
-        first_start(&folder, &FirstStart::default(), "http://127.0.0.1:1").unwrap();
+        first_start(
+            &folder,
+            &FirstStart::default(),
+            &wanted("http://127.0.0.1:1"),
+        )
+        .unwrap();
         assert!(folder.is_set_up());
         assert!(!folder.root().join(SETUP_TMP).exists());
         keys::read_signing_key(&folder.profile_key()).unwrap();
@@ -232,7 +245,11 @@ mod tests {
         fs::create_dir(&foreign).unwrap();
         fs::write(foreign.join("notes.txt"), "x").unwrap();
         assert!(matches!(
-            first_start(&Folder::new(&foreign), &FirstStart::default(), "http://x"),
+            first_start(
+                &Folder::new(&foreign),
+                &FirstStart::default(),
+                &wanted("http://x")
+            ),
             Err(ServerError::Folder(_))
         ));
     }

@@ -280,3 +280,166 @@ async fn profile_is_re_signed_on_url_change_and_with_an_offline_key() {
     assert!(!out.status.success());
     assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
 }
+
+/// `serve --data DATA …` expected to refuse: its one-line error.
+fn serve_refused(data: &Path, extra: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "serve {extra:?} started");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    err
+}
+
+#[tokio::test]
+async fn tls_pin_is_printed_checked_published_and_changed() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Two certificates for localhost, each with its own key.
+    let pem = |name: &str| {
+        let c = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert, key) = (
+            dir.path().join(format!("{name}.crt")),
+            dir.path().join(name),
+        );
+        std::fs::write(&cert, c.cert.pem()).unwrap();
+        std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
+        let spki = berani_core::crypto::sha256(&rcgen::PublicKeyData::subject_public_key_info(
+            &c.signing_key,
+        ));
+        let pin = base64::engine::general_purpose::STANDARD.encode(spki);
+        (cert, key, pin)
+    };
+    let (cert_a, key_a, pin_a) = pem("a");
+    let (_, _, pin_b) = pem("b");
+
+    // `profile tls-pin` prints the SHA-256 of the certificate's key, as phones check it.
+    let out = Command::new(BIN)
+        .args(["profile", "tls-pin", "--cert"])
+        .arg(&cert_a)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), pin_a);
+    let out = Command::new(BIN)
+        .args(["profile", "tls-pin", "--cert"])
+        .arg(&key_a)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a key file is not a certificate");
+
+    // Refused before anything is written: a pin on a plain-http intake URL, a pin that is
+    // not the served certificate's, and a value that is not a pin.
+    let e = serve_refused(&data, &["--tls-pin", &pin_a]);
+    assert!(e.contains("--tls-pin needs an https intake URL"), "{e}");
+    let tls = [
+        "--tls-cert",
+        cert_a.to_str().unwrap(),
+        "--tls-key",
+        key_a.to_str().unwrap(),
+    ];
+    let e = serve_refused(&data, &[&tls[..], &["--tls-pin", &pin_b]].concat());
+    assert!(e.contains("is not the pin of") && e.contains(&pin_a), "{e}");
+    let e = serve_refused(&data, &["--tls-pin", "bukan-pin"]);
+    assert!(e.contains("invalid TLS pin"), "{e}");
+    assert!(!data.exists(), "a refused start wrote the data folder");
+
+    // Serving TLS with its own certificate's pin: the first profile carries it.
+    let s = Server::start(&data, &[&tls[..], &["--tls-pin", &pin_a]].concat());
+    assert!(s.base.starts_with("https://"), "{}", s.base);
+    let out = run(&["profile", "pubkey"], &data, None);
+    let key = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let signed: Vec<u8> = rusqlite::Connection::open(data.join("berani.db"))
+        .unwrap()
+        .query_row("SELECT signed FROM profile", [], |r| r.get(0))
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let p = berani_core::profile::verify(&signed, &key, now).unwrap();
+    assert_eq!(
+        (p.version, p.tls_spki_sha256.as_deref()),
+        (1, Some(&*pin_a))
+    );
+    s.stop();
+
+    // Behind a TLS proxy (plain HTTP here) with an https public URL, the same pin spelled
+    // another way: the URL changed (version 2), the pin is kept as it was.
+    let url = ["--public-url", "https://lapor.example.go.id"];
+    let unpadded = format!("sha256/{}", pin_a.trim_end_matches('='));
+    let s = Server::start(&data, &[&url[..], &["--tls-pin", &unpadded]].concat());
+    let p = profile(&s).await;
+    assert_eq!(
+        (p.version, p.tls_spki_sha256.as_deref()),
+        (2, Some(&*pin_a))
+    );
+    s.stop();
+    // The pin changed: re-signed (version 3) with the new one.
+    let s = Server::start(&data, &[&url[..], &["--tls-pin", &pin_b]].concat());
+    let p = profile(&s).await;
+    assert_eq!(
+        (p.version, p.tls_spki_sha256.as_deref()),
+        (3, Some(&*pin_b))
+    );
+    s.stop();
+    // No pin any more: re-signed without it.
+    let s = Server::start(&data, &url);
+    let p = profile(&s).await;
+    assert_eq!((p.version, p.tls_spki_sha256), (4, None));
+
+    // Offline signing sets the URL and the pin too; a pin on an http URL is refused.
+    let out = run(
+        &[
+            "profile",
+            "sign",
+            "--public-url",
+            "http://10.0.0.1",
+            "--tls-pin",
+            &pin_a,
+        ],
+        &data,
+        None,
+    );
+    assert!(!out.status.success());
+    let out = run(&["profile", "sign", "--tls-pin", &pin_a], &data, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = profile(&s).await;
+    assert_eq!(
+        (p.version, p.tls_spki_sha256.as_deref()),
+        (5, Some(&*pin_a))
+    );
+    let out = run(
+        &[
+            "profile",
+            "sign",
+            "--public-url",
+            "https://lapor2.example.go.id/",
+            "--tls-pin",
+            "none",
+        ],
+        &data,
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = profile(&s).await;
+    assert_eq!(p.version, 6);
+    assert_eq!(p.intake_url, "https://lapor2.example.go.id");
+    assert_eq!(p.tls_spki_sha256, None);
+    s.stop();
+}

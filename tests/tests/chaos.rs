@@ -7,6 +7,12 @@
 //! counts the uploader's HTTP requests and holds them to a bound derived from the backoff
 //! policy (`core/src/upload/pacing.rs`), so a retry loop that spins fails the test.
 //!
+//! The TLS rows run the phone's real verifier: web PKI first (a certificate no trusted
+//! authority signed is refused), then the profile's SPKI pin. For the pin row the phone is
+//! given a throwaway CA as its only root (`SyncOptions::tls_roots`, a test-only feature), so
+//! that the certificate passes web PKI and the pin is what refuses it, as it would refuse a
+//! front holding a real authority's certificate for another key.
+//!
 //! Failures that last (a stall, a link down for hours, a TLS or DNS failure) run on tokio's
 //! paused clock: waits and request timeouts pass in virtual time, and the hourly cap on failed
 //! attempts reads the same virtual time through [`Clock`]. Delivery afterwards runs in real
@@ -80,6 +86,112 @@ enum Front {
     Direct,
     Proxy(FaultProxy),
     Http(FaultHttp),
+    Tls(TlsFront),
+}
+
+/// A throwaway certificate authority, and certificates for `localhost` it signs.
+struct TestCa {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    der: Vec<u8>,
+}
+
+/// A certificate for `localhost` and its key, as a TLS server needs them.
+struct Leaf {
+    config: Arc<rustls::ServerConfig>,
+    /// The SHA-256 of its SubjectPublicKeyInfo, base64: what a profile pins.
+    pin: String,
+}
+
+impl TestCa {
+    fn new() -> TestCa {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        TestCa {
+            issuer: rcgen::Issuer::new(params, key),
+            der,
+        }
+    }
+
+    /// A new key and a certificate for it.
+    fn leaf(&self) -> Leaf {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&key, &self.issuer)
+            .unwrap();
+        let pin = berani_core::upload::tls::pin_of_certificate(cert.der()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        Leaf {
+            config: Arc::new(config),
+            pin,
+        }
+    }
+}
+
+/// A TLS-terminating front on 127.0.0.1, as a reverse proxy (or someone in the middle who
+/// holds a certificate) is: TLS from the phone ends here and plain HTTP goes on to the
+/// server. The certificate it shows can be swapped between connections.
+struct TlsFront {
+    addr: SocketAddr,
+    showing: Arc<std::sync::Mutex<Arc<rustls::ServerConfig>>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TlsFront {
+    fn start(upstream: SocketAddr, leaf: &Leaf) -> TlsFront {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let showing = Arc::new(std::sync::Mutex::new(leaf.config.clone()));
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let current = showing.clone();
+        std::thread::spawn(move || {
+            runtime().block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let tcp = tokio::select! {
+                        a = listener.accept() => match a {
+                            Ok((tcp, _)) => tcp,
+                            Err(_) => continue,
+                        },
+                        _ = &mut stopped => return,
+                    };
+                    let config = current.lock().unwrap().clone();
+                    tokio::spawn(async move {
+                        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                        let Ok(mut tls) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await else {
+                            return;
+                        };
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                    });
+                }
+            });
+        });
+        TlsFront {
+            addr,
+            showing,
+            _stop: stop,
+        }
+    }
+
+    /// New connections get `leaf`'s certificate.
+    fn show(&self, leaf: &Leaf) {
+        *self.showing.lock().unwrap() = leaf.config.clone();
+    }
 }
 
 /// A server, a front, and a phone with one queued report carrying a video.
@@ -89,6 +201,8 @@ struct Scene {
     front: Front,
     phone: ReporterCli,
     report: String,
+    /// The phone's trust anchors for this scene, instead of the Mozilla roots.
+    roots: Option<Vec<Vec<u8>>>,
 }
 
 impl Scene {
@@ -99,6 +213,16 @@ impl Scene {
         front: impl FnOnce(SocketAddr) -> Front,
         public: Option<String>,
     ) -> Scene {
+        Self::with_server_args(video_len, front, public, &[])
+    }
+
+    /// [`Scene::new`] with more `serve` flags.
+    fn with_server_args(
+        video_len: usize,
+        front: impl FnOnce(SocketAddr) -> Front,
+        public: Option<String>,
+        extra: &[&str],
+    ) -> Scene {
         let dir = tempfile::tempdir().unwrap();
         let upstream = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let front = front(upstream);
@@ -106,6 +230,7 @@ impl Scene {
             Front::Direct => format!("http://{upstream}"),
             Front::Proxy(p) => format!("http://{}", p.addr()),
             Front::Http(h) => format!("http://{}", h.addr()),
+            Front::Tls(t) => format!("https://localhost:{}", t.addr.port()),
         };
         let public = public
             .map(|p| p.replace("{port}", &upstream.port().to_string()))
@@ -113,7 +238,7 @@ impl Scene {
         let server = Server::start_on(
             &dir.path().join("server"),
             upstream,
-            &["--public-url", &public],
+            &[&["--public-url", &public][..], extra].concat(),
         );
         let phone = ReporterCli::new(&dir.path().join("phone"));
         // The profile is fetched from the server directly: the front's faults are for the
@@ -148,6 +273,7 @@ impl Scene {
             front,
             phone,
             report,
+            roots: None,
         }
     }
 
@@ -178,6 +304,7 @@ impl Scene {
         if let Some(c) = clock {
             opts.clock = c;
         }
+        opts.tls_roots = self.roots.clone();
         rt.block_on(upload::sync(&r, &NoListener, opts)).unwrap()
     }
 
@@ -538,6 +665,48 @@ fn tls_untrusted(_: u32) -> Row {
     }
 }
 
+fn wrong_pin(base: u32) -> Row {
+    // The server sits behind a TLS front (plain HTTP behind it) and its profile pins key A.
+    // The phone trusts the CA that signed both A's and B's certificates.
+    let ca = TestCa::new();
+    let (a, b) = (ca.leaf(), ca.leaf());
+    let mut s = Scene::with_server_args(
+        200_000,
+        |up| Front::Tls(TlsFront::start(up, &b)),
+        None,
+        &["--tls-pin", &a.pin],
+    );
+    s.roots = Some(vec![ca.der.clone()]);
+    let Front::Tls(front) = &s.front else {
+        unreachable!()
+    };
+    // The front shows B: a certificate the CA signed, for the right name, but not the
+    // pinned key. Refused on the pin, in real time, and nothing reaches the server.
+    let rt = runtime();
+    let rep = s.sync(&rt, SHORT, None);
+    let why = rep.last_error.clone().unwrap_or_default();
+    let bound = failing_bound(SHORT);
+    assert!(rep.attempts <= bound, "{} > {bound}", rep.attempts);
+    assert!(
+        why.contains("does not match the pin in the agency profile"),
+        "unclear error: {why}"
+    );
+    s.assert_kept_queued();
+    // The front shows A, the pinned key: delivered once, over TLS.
+    front.show(&a);
+    let more = s.sync_until_delivered(&rt);
+    s.assert_delivered_once();
+    Row {
+        scenario: "wrong SPKI pin (trusted CA, another key)",
+        outcome: format!(
+            "{}, kept queued: {why}; then the pinned key: delivered once",
+            rep.stopped.key()
+        ),
+        attempts: rep.attempts + more,
+        bound: bound + base,
+    }
+}
+
 fn dns_failure(_: u32) -> Row {
     let s = Scene::new(
         200_000,
@@ -655,6 +824,7 @@ fn every_scenario_ends_in_delivery_or_a_clear_stop_without_spinning_or_duplicate
         ("down", down_for_hours),
         ("truncated", truncated_responses),
         ("tls", tls_untrusted),
+        ("pin", wrong_pin),
         ("dns", dns_failure),
         ("5xx", server_errors),
         ("429", too_many_requests),

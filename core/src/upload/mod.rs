@@ -35,7 +35,7 @@ pub(crate) mod client;
 pub mod pacing;
 pub mod receipt;
 mod run;
-pub(crate) mod tls;
+pub mod tls;
 pub(crate) mod tus;
 
 use std::time::Duration;
@@ -78,6 +78,12 @@ pub struct SyncOptions {
     /// The wall clock for the hourly cap on failed attempts; [`pacing::SystemClock`] unless a
     /// test simulates time.
     pub clock: std::sync::Arc<dyn pacing::Clock>,
+    /// Trust anchors (DER certificates) used instead of the Mozilla roots; the profile's pin,
+    /// when it has one, still applies on top. Only in builds with the `test-tls-roots`
+    /// feature, which the test crates turn on to reach a server whose certificate a
+    /// throwaway CA signed; the app, the bindings and the CLI are built without it.
+    #[cfg(feature = "test-tls-roots")]
+    pub tls_roots: Option<Vec<Vec<u8>>>,
 }
 
 impl SyncOptions {
@@ -88,6 +94,8 @@ impl SyncOptions {
             cancel: CancelHandle::new(),
             fetch_receipts: true,
             clock: std::sync::Arc::new(pacing::SystemClock),
+            #[cfg(feature = "test-tls-roots")]
+            tls_roots: None,
         }
     }
 }
@@ -226,6 +234,20 @@ pub async fn sync(
     let intake =
         tus::parse_intake(&profile.intake_url).ok_or(ProfileError::Malformed("intake URL"))?;
     let config = tls::client_config(profile.tls_spki_sha256.as_deref())?;
+    #[cfg(feature = "test-tls-roots")]
+    let config = match &opts.tls_roots {
+        None => config,
+        Some(roots) => {
+            let mut store = rustls::RootCertStore::empty();
+            for der in roots {
+                store
+                    .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                    .map_err(|e| crate::error::CoreError::Network(format!("test root: {e}")))?;
+            }
+            let pin = profile.tls_spki_sha256.as_deref().map(tls::parse_pin);
+            tls::config_with_roots(store, pin.transpose()?)?
+        }
+    };
     let tus = Tus::new(client::http_client(config)?, intake);
     let now = Instant::now();
     let deadline = now

@@ -40,6 +40,17 @@ pub fn parse_pin(s: &str) -> Result<[u8; 32]> {
         )))
 }
 
+/// The pin of a certificate (DER) as a profile carries it: standard base64 of the SHA-256 of
+/// its SubjectPublicKeyInfo. The server prints it for the operator (`profile tls-pin`).
+pub fn pin_of_certificate(der: &[u8]) -> Result<String> {
+    let der = CertificateDer::from(der);
+    let cert = ParsedCertificate::try_from(&der)
+        .map_err(|e| CoreError::Network(format!("not a usable certificate: {e}")))?;
+    Ok(STANDARD.encode(crate::crypto::sha256(
+        cert.subject_public_key_info().as_ref(),
+    )))
+}
+
 /// The ring provider, the only one the core uses.
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -59,10 +70,7 @@ pub fn client_config(pin: Option<&str>) -> Result<ClientConfig> {
 }
 
 /// [`client_config`] over other roots (tests use a throwaway CA).
-pub(crate) fn config_with_roots(
-    roots: RootCertStore,
-    pin: Option<[u8; 32]>,
-) -> Result<ClientConfig> {
+pub fn config_with_roots(roots: RootCertStore, pin: Option<[u8; 32]>) -> Result<ClientConfig> {
     let tls_error = |e: rustls::Error| CoreError::Network(format!("TLS set-up: {e}"));
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
@@ -286,6 +294,14 @@ mod tests {
         };
         let cfg = config_with_roots(roots(&pki), Some(ca_spki)).unwrap();
         assert!(head(cfg, addr).await.is_err());
+    }
+
+    #[test]
+    fn the_printed_pin_is_the_one_the_verifier_checks() {
+        let pki = pki();
+        let pin = pin_of_certificate(&pki.leaf_der).unwrap();
+        assert_eq!(parse_pin(&pin).unwrap(), pki.leaf_spki_sha256);
+        assert!(pin_of_certificate(b"not a certificate").is_err());
     }
 
     #[tokio::test]
