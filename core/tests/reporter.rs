@@ -523,3 +523,99 @@ fn a_version_1_database_is_upgraded_in_place() {
     assert_eq!(r.outbox().list().unwrap().len(), 1);
     assert_eq!(r.outbox().client_token(&id).unwrap().len(), 43);
 }
+
+/// Every file under `dir` with its bytes, except SQLite's shared-memory index (`-shm`), which
+/// holds no data and changes with every read.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    all_files(dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with("-shm"))
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn damage_inside_the_database_is_reported_as_damage_and_changes_nothing() {
+    let (h, r) = home();
+    // Enough drafts that their table spans many pages, its root an interior page.
+    let long = "kejadian ".repeat(400);
+    let drafts: Vec<String> = (0..12).map(|_| ready_draft(&r, &long)).collect();
+    r.attach_file(&drafts[0], &fixture("photo.jpg"), false, false)
+        .unwrap();
+    let queued = ready_draft(&r, "sudah antre");
+    let report = r.submit(&queued).unwrap();
+    drop(r);
+
+    // Overwrite the drafts table's root page: inside the file, far from the header, which
+    // stays valid (so the file still opens as a database).
+    let db = h.data().join("berani.db");
+    let (root, page_size): (i64, i64) = {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let root = c
+            .query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE name = 'drafts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let page_size = c
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        (root, page_size)
+    };
+    let mut bytes = fs::read(&db).unwrap();
+    let at = ((root - 1) * page_size) as usize;
+    assert!(root > 1);
+    assert_eq!(bytes[at], 0x05, "the root is an interior table page");
+    for (i, b) in bytes[at..at + page_size as usize].iter_mut().enumerate() {
+        *b = (i * 7 % 251) as u8;
+    }
+    fs::write(&db, &bytes).unwrap();
+    let before = snapshot(h.path());
+
+    let r = h.open();
+    let corrupt = |what: &str, e: CoreError| {
+        assert!(matches!(e, CoreError::StorageCorrupt), "{what}: {e:?}");
+        assert!(e.to_string().contains("damaged"), "{what}: {e}");
+        assert_eq!(e.message_id(), "Data di ponsel rusak; data tidak diubah");
+    };
+    corrupt("list", r.drafts().unwrap_err());
+    corrupt("read", r.draft(&drafts[1]).unwrap_err());
+    corrupt(
+        "edit",
+        r.update_draft(&drafts[1], FieldValue::Description(Some("baru".into())))
+            .unwrap_err(),
+    );
+    corrupt("new", r.create_draft().unwrap_err());
+    corrupt("submit", r.submit(&drafts[2]).unwrap_err());
+    corrupt("delete", r.delete_draft(&drafts[3]).unwrap_err());
+    // The queued report is in other pages: it is still listed and still goes.
+    let listed = r.outbox().list().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].parts, report.parts);
+    assert_eq!(r.outbox().pending_parts().unwrap().len(), 1);
+    let during = snapshot(h.path());
+    drop(r);
+    let after = snapshot(h.path());
+
+    // Nothing in the home was changed by the failed operations: the database (byte for
+    // byte), the attachment file, the sealed parts, the key file; the log holds no write.
+    for snap in [&during, &after] {
+        for (path, bytes) in snap {
+            if path.ends_with("berani.db-wal") {
+                assert!(bytes.is_empty(), "nothing was written to the log");
+                continue;
+            }
+            assert!(
+                before.get(path) == Some(bytes),
+                "{} changed or appeared",
+                path.display()
+            );
+        }
+        let kept = before.keys().filter(|p| snap.contains_key(*p)).count();
+        assert_eq!(kept, before.len(), "no file went missing");
+    }
+}

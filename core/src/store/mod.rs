@@ -10,7 +10,9 @@
 //! device-key.wrap    the device key wrapped under the platform key and the PIN (see `pin`)
 //! .wiping            only while a panic wipe is under way (see `crate::wipe`)
 //! ```
-//! Nothing under the home folder holds plaintext report content.
+//! Nothing under the home folder holds plaintext report content. Every SQLite error goes
+//! through [`CoreError::from_sqlite`], so damage found by any statement is
+//! [`CoreError::StorageCorrupt`].
 
 pub mod device_key;
 pub mod files;
