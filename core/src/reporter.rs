@@ -392,7 +392,9 @@ impl Reporter {
         })
     }
 
-    /// Deletes a draft and its attached files.
+    /// Deletes a draft and its attached files (overwritten with zeros before they are
+    /// unlinked); the write-ahead log is then checkpointed and truncated, so that no older
+    /// page image of the sealed draft stays in it.
     pub fn delete_draft(&self, id: &str) -> Result<()> {
         let files = self.store.write(|tx| {
             let files: Vec<String> = tx
@@ -404,7 +406,8 @@ impl Reporter {
             }
             Ok(files)
         })?;
-        self.remove_files(&files)
+        self.remove_files(&files)?;
+        self.store.checkpoint()
     }
 
     fn remove_files(&self, files: &[String]) -> Result<()> {
@@ -588,8 +591,11 @@ impl Reporter {
     /// Seals a draft into age parts and queues it, in one durable step.
     ///
     /// Part 0 is the report document; each attachment is one more part. The draft and its
-    /// plaintext files are destroyed when the report is queued. Submitting a draft that was
-    /// already queued (a retry after a crash or a double tap) returns the queued report.
+    /// files are destroyed when the report is queued: the draft row in the same transaction
+    /// (SQLite's `secure_delete` zeroes it in the file), the attached files overwritten with
+    /// zeros and unlinked, and the write-ahead log checkpointed and truncated, so that no older
+    /// page image of the sealed draft stays in it. Submitting a draft that was already queued
+    /// (a retry after a crash or a double tap) returns the queued report.
     pub fn submit(&self, draft_id: &str) -> Result<OutboxReport> {
         let loaded = self.store.read(|c| match self.load_draft(c, draft_id) {
             Ok(d) => Ok(Some((d, self.load_attachments(c, draft_id)?))),
@@ -682,6 +688,7 @@ impl Reporter {
         })?;
         let files: Vec<String> = rows.into_iter().map(|r| r.file).collect();
         self.remove_files(&files)?;
+        self.store.checkpoint()?;
         self.outbox()
             .get(&draft.id)?
             .ok_or(CoreError::NotFound("report"))

@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::io::Read;
 
 use berani_core::age;
 use berani_core::model::{
@@ -126,36 +127,51 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     assert_eq!(r.outbox().list().unwrap().len(), 1);
 }
 
+/// The sealed draft body as it is in the database now, read through a second connection.
+fn sealed_draft_body(h: &Home, id: &str) -> Vec<u8> {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    c.query_row("SELECT body FROM drafts WHERE id = ?1", [id], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn no_plaintext_reaches_the_data_folder() {
     let (h, r) = home();
     let marker = "PENANDA-RAHASIA-7f3a91";
     let file_marker = "LAMPIRAN-RAHASIA-c0ffee";
     let d = r.create_draft().unwrap();
-    r.update_draft(&d.id, FieldValue::Category(Some(Category::Psychological)))
-        .unwrap();
-    r.update_draft(&d.id, FieldValue::District(Some("33.16.01".into())))
-        .unwrap();
-    r.update_draft(
-        &d.id,
+    // Every version of the sealed draft row, to look for its ciphertext after submit.
+    let mut bodies = vec![sealed_draft_body(&h, &d.id)];
+    for v in [
+        FieldValue::Category(Some(Category::Psychological)),
+        FieldValue::District(Some("33.16.01".into())),
         FieldValue::Description(Some(format!("cerita {marker} akhir"))),
-    )
-    .unwrap();
-    r.update_draft(
-        &d.id,
         FieldValue::LocationDetail(Some(format!("dekat {marker}"))),
-    )
-    .unwrap();
-    r.update_draft(
-        &d.id,
         FieldValue::Contact(Some(Contact {
             method: ContactMethod::Phone,
             number: "+62 811 2233 4455".into(),
         })),
-    )
-    .unwrap();
+    ] {
+        r.update_draft(&d.id, v).unwrap();
+        bodies.push(sealed_draft_body(&h, &d.id));
+    }
     let voice = wav(h.path(), 2, file_marker);
     r.attach_file(&d.id, &voice, true, false).unwrap();
+    bodies.push(sealed_draft_body(&h, &d.id));
+    // The attachment's encrypted copy, held open so its bytes can be read after the unlink.
+    let bin = all_files(&h.data().join("files"))
+        .pop()
+        .expect("the attached file");
+    let mut held = fs::File::open(&bin).unwrap();
+    let bin_len = held.metadata().unwrap().len();
+    assert!(bin_len > 16_000);
+    let wal = h.data().join("berani.db-wal");
+    // The test's own check works: the sealed rows are in the log while the draft lives.
+    assert!(
+        bodies
+            .iter()
+            .any(|b| !files_containing(&h.data(), &b[16..48]).is_empty())
+    );
     let needles: [&[u8]; 3] = [marker.as_bytes(), file_marker.as_bytes(), b"6281122334455"];
     // While a draft, and again once queued: nothing under the data folder holds the plaintext.
     for stage in ["draft", "queued"] {
@@ -167,6 +183,26 @@ fn no_plaintext_reaches_the_data_folder() {
             r.submit(&d.id).unwrap();
         }
     }
+    // Once queued, not even the draft's ciphertext is left: no version of the sealed row in
+    // the database or its write-ahead log (checkpointed and truncated), and the attachment's
+    // encrypted copy overwritten with zeros before it was unlinked.
+    assert_eq!(
+        fs::metadata(&wal).map_or(0, |m| m.len()),
+        0,
+        "WAL truncated"
+    );
+    for (i, b) in bodies.iter().enumerate() {
+        let hits = files_containing(&h.data(), &b[16..48]);
+        assert!(hits.is_empty(), "draft version {i} found in {hits:?}");
+    }
+    assert!(!bin.exists());
+    let mut left = Vec::new();
+    held.read_to_end(&mut left).unwrap();
+    assert_eq!(left.len() as u64, bin_len);
+    assert!(
+        left.iter().all(|&b| b == 0),
+        "the attachment file was zeroed"
+    );
     // Still readable by the agency, so the test is not passing vacuously.
     let doc = open_part(&h, &d.id, 0);
     assert!(String::from_utf8_lossy(&doc).contains(marker));

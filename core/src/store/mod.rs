@@ -213,7 +213,8 @@ fn remove_unlisted(dir: &Path, keep: &[String]) -> Result<()> {
         if entry.file_type()?.is_dir() {
             fs::remove_dir_all(entry.path())?;
         } else {
-            fs::remove_file(entry.path())?;
+            // An attachment file left by a crash is overwritten before it goes, like any.
+            device_key::shred_file(&entry.path())?;
         }
         removed = true;
     }
