@@ -384,7 +384,7 @@ fn a_corrupt_or_newer_database_is_refused_untouched() {
     match berani_core::Reporter::open(&h.data(), &h.key_file()) {
         Err(CoreError::NewerSchema {
             found: 99,
-            supported: 3,
+            supported: 4,
         }) => {}
         Err(e) => panic!("expected NewerSchema, got {e:?}"),
         Ok(_) => panic!("expected NewerSchema, got Ok"),
@@ -547,17 +547,229 @@ fn a_version_1_database_is_upgraded_in_place() {
     let id = ready_draft(&r, "teks lama");
     r.submit(&id).unwrap();
     drop(r);
-    // Take the file back to what version 1 wrote.
-    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
-    c.execute_batch(
-        "ALTER TABLE reports DROP COLUMN token; DROP TABLE followups; DROP TABLE messages;
-         PRAGMA user_version = 1;",
-    )
-    .unwrap();
-    drop(c);
+    to_old_layout(&h, 1);
     let r = h.open();
     assert_eq!(r.outbox().list().unwrap().len(), 1);
     assert_eq!(r.outbox().client_token(&id).unwrap().len(), 43);
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    drop(r);
+    assert_eq!(user_version(&h), 4);
+}
+
+/// Writes the `meta` rows `profile_key` and `profile` with plain rusqlite, as anyone who can
+/// write the database file (but lacks the device key) can.
+fn write_profile_rows(h: &Home, key: &[u8], signed: &[u8]) {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    for (k, v) in [("profile_key", key), ("profile", signed)] {
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            rusqlite::params![k, v],
+        )
+        .unwrap();
+    }
+}
+
+fn profile_rows(h: &Home) -> (Vec<u8>, Vec<u8>) {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    let row = |k: &str| -> Vec<u8> {
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+            .unwrap()
+    };
+    (row("profile_key"), row("profile"))
+}
+
+fn assert_tampered(e: CoreError) {
+    assert!(
+        matches!(
+            e,
+            CoreError::Profile(berani_core::profile::ProfileError::Tampered)
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("changed outside the app"), "{e}");
+    assert!(
+        e.to_string().contains("import the agency profile again"),
+        "{e}"
+    );
+    assert!(
+        e.message_id().contains("diubah di luar aplikasi"),
+        "{}",
+        e.message_id()
+    );
+    assert!(
+        e.message_id().contains("pasang ulang profil"),
+        "{}",
+        e.message_id()
+    );
+}
+
+#[test]
+fn a_profile_key_and_profile_swapped_in_the_database_are_refused() {
+    let attacker = Agency::new();
+    let mut evil = attacker.profile(7);
+    evil.agency_name = "EVIL".into();
+    let evil_signed = attacker.signed(&evil);
+    let evil_key = attacker.signing.public().0;
+    // The same values sealed in the attacker's own Berani home, under the attacker's device
+    // key: sealed is not the same as trusted.
+    let other = Home {
+        dir: tempfile::tempdir().unwrap(),
+        agency: Agency::new(),
+    };
+    other
+        .open()
+        .import_profile(&evil_signed, Some(attacker.signing.public()))
+        .unwrap();
+    let (other_key_row, other_profile_row) = profile_rows(&other);
+
+    for (case, key_row, profile_row) in [
+        ("in clear", evil_key.to_vec(), evil_signed.clone()),
+        ("sealed elsewhere", other_key_row, other_profile_row),
+    ] {
+        let (h, r) = home();
+        let id = ready_draft(&r, "teks");
+        drop(r);
+        write_profile_rows(&h, &key_row, &profile_row);
+
+        // The home still opens (drafts stay reachable), but nothing trusts the rows.
+        let r = h.open();
+        assert_tampered(r.profile().unwrap_err());
+        assert_tampered(r.trusted_profile_key().unwrap_err());
+        assert_tampered(r.current_profile().unwrap_err());
+        assert_tampered(r.submit(&id).unwrap_err());
+        // An import without the signing key cannot repair it, least of all the attacker's.
+        assert_tampered(r.import_profile(&evil_signed, None).unwrap_err());
+        // Nothing was sealed, to the attacker or anyone; the draft is intact.
+        assert!(r.outbox().list().unwrap().is_empty(), "{case}");
+        assert!(all_files(&h.data().join("outbox")).is_empty(), "{case}");
+        assert_eq!(
+            r.draft(&id).unwrap().fields.description.as_deref(),
+            Some("teks")
+        );
+
+        // Importing the agency's profile again with its key replaces both rows.
+        r.import_profile(
+            &h.agency.signed(&h.agency.profile(1)),
+            Some(h.agency.signing.public()),
+        )
+        .unwrap();
+        assert_eq!(
+            r.trusted_profile_key().unwrap(),
+            Some(h.agency.signing.public())
+        );
+        assert_ne!(r.profile().unwrap().unwrap().agency_name, "EVIL");
+        r.submit(&id).unwrap();
+        let doc = ReportDocument::from_json(&open_part(&h, &id, 0)).unwrap();
+        assert_eq!(doc.report_id, id, "{case}");
+        let sealed = fs::read(h.data().join(format!("outbox/{id}/0.age"))).unwrap();
+        assert!(
+            age::open(
+                std::slice::from_ref(&attacker.identity),
+                &sealed[..],
+                &mut Vec::new()
+            )
+            .is_err(),
+            "{case}: the attacker cannot open the report"
+        );
+    }
+}
+
+#[test]
+fn the_profile_rows_are_sealed_and_bound_to_their_row() {
+    let (h, r) = home();
+    let id = ready_draft(&r, "teks");
+    drop(r);
+    let (key_row, profile_row) = profile_rows(&h);
+    assert_ne!(key_row, h.agency.signing.public().0.to_vec());
+    assert!(
+        !key_row
+            .windows(32)
+            .any(|w| w == h.agency.signing.public().0),
+        "the key is not stored in clear"
+    );
+    assert!(
+        !profile_row
+            .windows(b"Dinsos P3A".len())
+            .any(|w| w == b"Dinsos P3A"),
+        "the profile is not stored in clear"
+    );
+    // Each row opens only as itself: the two sealed rows swapped are refused.
+    write_profile_rows(&h, &profile_row, &key_row);
+    let r = h.open();
+    assert_tampered(r.profile().unwrap_err());
+    assert_tampered(r.submit(&id).unwrap_err());
+    drop(r);
+    // Put back as they were, they open again.
+    write_profile_rows(&h, &key_row, &profile_row);
+    let r = h.open();
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    r.submit(&id).unwrap();
+}
+
+/// Takes a home back to the layout `version` wrote: the schema of that version, and the
+/// pinned profile key and the installed profile in clear in `meta`, as versions 1 to 3 kept
+/// them.
+fn to_old_layout(h: &Home, version: i64) {
+    let signed = h.agency.signed(&h.agency.profile(1));
+    write_profile_rows(h, &h.agency.signing.public().0, &signed);
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    if version < 3 {
+        c.execute_batch("DROP TABLE followups; DROP TABLE messages;")
+            .unwrap();
+    }
+    if version < 2 {
+        c.execute_batch("ALTER TABLE reports DROP COLUMN token;")
+            .unwrap();
+    }
+    c.pragma_update(None, "user_version", version).unwrap();
+}
+
+fn user_version(h: &Home) -> i64 {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    c.pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_version_3_home_gets_its_profile_sealed_at_open() {
+    let (h, r) = home();
+    let queued = ready_draft(&r, "sudah antre");
+    r.submit(&queued).unwrap();
+    let draft = ready_draft(&r, "masih draf");
+    drop(r);
+    to_old_layout(&h, 3);
+    let plain = profile_rows(&h);
+    assert_eq!(plain.0, h.agency.signing.public().0.to_vec());
+
+    // A wrong device key is refused before anything is sealed under it.
+    let other = berani_core::store::KeyFile::new(h.path().join("other.key"));
+    assert!(matches!(
+        berani_core::Reporter::open(&h.data(), &other),
+        Err(CoreError::WrongDeviceKey)
+    ));
+    assert_eq!(profile_rows(&h), plain, "unchanged by the refused open");
+    assert_eq!(user_version(&h), 3);
+
+    let r = h.open();
+    assert_eq!(
+        r.trusted_profile_key().unwrap(),
+        Some(h.agency.signing.public())
+    );
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    assert_eq!(r.outbox().list().unwrap().len(), 1);
+    r.submit(&draft).unwrap();
+    let doc = ReportDocument::from_json(&open_part(&h, &draft, 0)).unwrap();
+    assert_eq!(doc.fields.description.as_deref(), Some("masih draf"));
+    drop(r);
+    assert_eq!(user_version(&h), 4);
+    let sealed = profile_rows(&h);
+    assert_ne!(sealed.0, plain.0, "the key is sealed");
+    assert_ne!(sealed.1, plain.1, "the profile is sealed");
+
+    // Once sealed, clear values written over them are refused like any other change.
+    write_profile_rows(&h, &plain.0, &plain.1);
+    assert_tampered(h.open().profile().unwrap_err());
 }
 
 /// Every file under `dir` with its bytes, except SQLite's shared-memory index (`-shm`), which
