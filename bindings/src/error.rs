@@ -337,5 +337,11 @@ mod tests {
             BeraniError::from(CoreError::WrongDeviceKey),
             BeraniError::WrongDeviceKey
         );
+        let e: BeraniError = CoreError::Profile(ProfileError::Tampered).into();
+        let BeraniError::Profile { problem, detail } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(problem, ProfileProblem::Tampered);
+        assert!(detail.contains("changed outside the app"), "{detail}");
     }
 }
