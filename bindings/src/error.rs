@@ -47,6 +47,9 @@ pub enum ProfileProblem {
     NotInstalled,
     /// This build has no map data for the profile's regency.
     UnknownRegency,
+    /// The trusted key or the installed profile on this phone was changed outside the app:
+    /// import the profile again, passing the agency's profile-signing key as `trust`.
+    Tampered,
 }
 
 /// Everything that can go wrong, as Kotlin sees it (`BeraniException`).
@@ -170,6 +173,7 @@ impl From<&ProfileError> for ProfileProblem {
             ProfileError::BadKey => ProfileProblem::BadKey,
             ProfileError::NotInstalled => ProfileProblem::NotInstalled,
             ProfileError::UnknownRegency => ProfileProblem::UnknownRegency,
+            ProfileError::Tampered => ProfileProblem::Tampered,
         }
     }
 }
@@ -333,5 +337,11 @@ mod tests {
             BeraniError::from(CoreError::WrongDeviceKey),
             BeraniError::WrongDeviceKey
         );
+        let e: BeraniError = CoreError::Profile(ProfileError::Tampered).into();
+        let BeraniError::Profile { problem, detail } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(problem, ProfileProblem::Tampered);
+        assert!(detail.contains("changed outside the app"), "{detail}");
     }
 }

@@ -336,9 +336,9 @@ pub enum CoreError {
     /// A stored record failed authentication: altered on disk.
     #[error("a stored record is damaged")]
     RecordCorrupt,
-    /// SQLite failed.
+    /// SQLite failed (other than damage, which is [`CoreError::StorageCorrupt`]).
     #[error("database error: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(#[source] rusqlite::Error),
     /// A file operation failed.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
@@ -382,8 +382,16 @@ impl CoreError {
             CoreError::NewerSchema { .. } => {
                 "Data dibuat oleh versi Berani yang lebih baru; perbarui aplikasi".into()
             }
+            CoreError::Storage(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                "Gagal menyimpan; ruang penyimpanan penuh".into()
+            }
+            CoreError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                "Gagal menyimpan; ruang penyimpanan penuh".into()
+            }
             CoreError::Storage(_) | CoreError::Io(_) => {
-                "Gagal menyimpan; periksa ruang penyimpanan".into()
+                "Gagal membaca atau menyimpan data di ponsel; coba lagi".into()
             }
             CoreError::WrongState(crate::forget::NOT_DELIVERED) => {
                 "Laporan belum terkirim; salinannya belum bisa dihapus karena laporan akan hilang"
@@ -397,12 +405,21 @@ impl CoreError {
     }
 
     /// Maps SQLite's "not a database" and corruption codes to [`CoreError::StorageCorrupt`].
+    /// Every SQLite error reaches the core's callers through here (it is the `From`
+    /// conversion `?` uses), so damage found by any statement, not only the first one at open,
+    /// is reported as damage.
     pub(crate) fn from_sqlite(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
         match e.sqlite_error_code() {
             Some(DatabaseCorrupt | NotADatabase) => CoreError::StorageCorrupt,
             _ => CoreError::Storage(e),
         }
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::from_sqlite(e)
     }
 }
 
@@ -431,5 +448,38 @@ mod tests {
             e.to_string(),
             "District: area code is not known (field `district`: unknown_code)"
         );
+    }
+
+    fn sqlite_error(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn every_sqlite_corruption_code_becomes_storage_corrupt() {
+        fn through_question_mark(e: rusqlite::Error) -> Result<()> {
+            Err(e)?;
+            Ok(())
+        }
+        for code in [
+            rusqlite::ffi::SQLITE_CORRUPT,
+            rusqlite::ffi::SQLITE_NOTADB,
+            rusqlite::ffi::SQLITE_CORRUPT_INDEX,
+            rusqlite::ffi::SQLITE_CORRUPT_SEQUENCE,
+        ] {
+            let e = through_question_mark(sqlite_error(code)).unwrap_err();
+            assert!(matches!(e, CoreError::StorageCorrupt), "{code}: {e:?}");
+            assert_eq!(e.message_id(), "Data di ponsel rusak; data tidak diubah");
+            assert!(e.to_string().contains("damaged"), "{e}");
+        }
+        // Other failures stay storage errors, and only a full disk says to free space.
+        let busy = CoreError::from(sqlite_error(rusqlite::ffi::SQLITE_BUSY));
+        assert!(matches!(busy, CoreError::Storage(_)), "{busy:?}");
+        assert!(
+            !busy.message_id().contains("penuh"),
+            "{}",
+            busy.message_id()
+        );
+        let full = CoreError::from(sqlite_error(rusqlite::ffi::SQLITE_FULL));
+        assert!(full.message_id().contains("penuh"), "{}", full.message_id());
     }
 }

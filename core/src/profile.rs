@@ -102,6 +102,13 @@ pub enum ProfileError {
     /// The profile's regency is not in this build's gazetteer.
     #[error("this build has no map data for the profile's regency")]
     UnknownRegency,
+    /// The pinned profile-signing key or the installed profile on this phone does not open
+    /// under the device key: it was changed outside the app. Neither is trusted until the
+    /// profile is imported again with the agency's profile-signing key.
+    #[error(
+        "the profile data on this phone was changed outside the app; import the agency profile again with its profile-signing key"
+    )]
+    Tampered,
 }
 
 impl ProfileError {
@@ -117,6 +124,9 @@ impl ProfileError {
             ProfileError::BadKey => "kunci tidak sah",
             ProfileError::NotInstalled => "belum ada profil lembaga",
             ProfileError::UnknownRegency => "wilayah profil tidak dikenal",
+            ProfileError::Tampered => {
+                "data profil diubah di luar aplikasi; pasang ulang profil lembaga dengan kuncinya"
+            }
         }
     }
 }

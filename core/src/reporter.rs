@@ -19,7 +19,10 @@ use crate::model::{
 };
 use crate::outbox::{Outbox, OutboxReport, Summary};
 use crate::profile::{self, AgencyProfile, ProfileError, ProfileKey};
-use crate::store::{DeviceKeyStore, KeyStoreError, PinLock, Store, files, set_meta};
+use crate::store::schema::{PROFILE, PROFILE_KEY};
+use crate::store::{
+    DeviceKeyStore, KeyStoreError, PinLock, SealedMeta, Store, files, set_sealed_meta,
+};
 use crate::strip;
 use crate::wipe::{self, WipeOutcome};
 
@@ -200,13 +203,17 @@ impl Reporter {
 
     // ----- agency profile -------------------------------------------------------------------
 
-    /// The profile-signing key this home trusts, if one is pinned.
+    /// The profile-signing key this home trusts, if one is pinned. A pinned key that does not
+    /// open under the device key (changed outside the app) is [`ProfileError::Tampered`].
     pub fn trusted_profile_key(&self) -> Result<Option<ProfileKey>> {
-        match self.store.meta("profile_key")? {
-            Some(k) => Ok(Some(crate::jws::PublicKey(
-                k.try_into().map_err(|_| CoreError::RecordCorrupt)?,
+        match self.store.sealed_meta(PROFILE_KEY)? {
+            SealedMeta::Absent => Ok(None),
+            SealedMeta::Opened(k) => Ok(Some(crate::jws::PublicKey(
+                k.as_slice()
+                    .try_into()
+                    .map_err(|_| ProfileError::Tampered)?,
             ))),
-            None => Ok(None),
+            SealedMeta::Refused => Err(ProfileError::Tampered.into()),
         }
     }
 
@@ -214,20 +221,31 @@ impl Reporter {
     ///
     /// `trust` pins a profile-signing key on first use; later imports must be signed by the
     /// pinned key. A profile older than the installed one, expired, or badly signed is
-    /// refused and the installed profile stays.
+    /// refused and the installed profile stays. When the pinned key or the installed profile
+    /// was changed outside the app ([`ProfileError::Tampered`]), neither is trusted: an
+    /// import with `trust` replaces both, as on first use, and one without is refused.
     pub fn import_profile(
         &self,
         signed: &[u8],
         trust: Option<ProfileKey>,
     ) -> Result<AgencyProfile> {
-        let key = match (self.trusted_profile_key()?, trust) {
+        let pinned = match self.trusted_profile_key() {
+            Err(CoreError::Profile(ProfileError::Tampered)) if trust.is_some() => None,
+            other => other?,
+        };
+        let key = match (pinned, trust) {
             (Some(pinned), Some(t)) if pinned != t => return Err(ProfileError::KeyMismatch.into()),
             (Some(pinned), _) => pinned,
             (None, Some(t)) => t,
             (None, None) => return Err(ProfileError::NoTrustedKey.into()),
         };
         let offered = profile::verify(signed, &key, OffsetDateTime::now_utc())?;
-        if let Some(installed) = self.profile_unchecked()?
+        let installed = match self.profile_unchecked() {
+            // A changed installed profile is replaced; its version is not to be believed.
+            Err(CoreError::Profile(ProfileError::Tampered)) => None,
+            other => other?,
+        };
+        if let Some(installed) = installed
             && offered.version < installed.version
         {
             return Err(ProfileError::Older {
@@ -236,9 +254,10 @@ impl Reporter {
             }
             .into());
         }
+        let records = self.store.records();
         self.store.write(|tx| {
-            set_meta(tx, "profile_key", &key.0)?;
-            set_meta(tx, "profile", signed)?;
+            set_sealed_meta(tx, records, PROFILE_KEY, &key.0)?;
+            set_sealed_meta(tx, records, PROFILE, signed)?;
             Ok(())
         })?;
         Ok(offered)
@@ -246,12 +265,17 @@ impl Reporter {
 
     /// The installed profile, whether or not it has expired.
     fn profile_unchecked(&self) -> Result<Option<AgencyProfile>> {
-        let (Some(signed), Some(key)) = (self.store.meta("profile")?, self.trusted_profile_key()?)
-        else {
-            return Ok(None);
+        let signed = match self.store.sealed_meta(PROFILE)? {
+            SealedMeta::Absent => return Ok(None),
+            SealedMeta::Opened(signed) => signed,
+            SealedMeta::Refused => return Err(ProfileError::Tampered.into()),
         };
-        // Verified at install; checked again against the pinned key in case the file changed,
-        // with expiry ignored here (callers decide what expiry means for them).
+        let Some(key) = self.trusted_profile_key()? else {
+            // A profile is only ever written with its key.
+            return Err(ProfileError::Tampered.into());
+        };
+        // Verified at install; checked again against the pinned key, with expiry ignored here
+        // (callers decide what expiry means for them).
         let p = profile::verify(&signed, &key, OffsetDateTime::UNIX_EPOCH)?;
         Ok(Some(p))
     }
@@ -392,7 +416,9 @@ impl Reporter {
         })
     }
 
-    /// Deletes a draft and its attached files.
+    /// Deletes a draft and its attached files (overwritten with zeros before they are
+    /// unlinked); the write-ahead log is then checkpointed and truncated, so that no older
+    /// page image of the sealed draft stays in it.
     pub fn delete_draft(&self, id: &str) -> Result<()> {
         let files = self.store.write(|tx| {
             let files: Vec<String> = tx
@@ -404,7 +430,8 @@ impl Reporter {
             }
             Ok(files)
         })?;
-        self.remove_files(&files)
+        self.remove_files(&files)?;
+        self.store.checkpoint()
     }
 
     fn remove_files(&self, files: &[String]) -> Result<()> {
@@ -588,8 +615,11 @@ impl Reporter {
     /// Seals a draft into age parts and queues it, in one durable step.
     ///
     /// Part 0 is the report document; each attachment is one more part. The draft and its
-    /// plaintext files are destroyed when the report is queued. Submitting a draft that was
-    /// already queued (a retry after a crash or a double tap) returns the queued report.
+    /// files are destroyed when the report is queued: the draft row in the same transaction
+    /// (SQLite's `secure_delete` zeroes it in the file), the attached files overwritten with
+    /// zeros and unlinked, and the write-ahead log checkpointed and truncated, so that no older
+    /// page image of the sealed draft stays in it. Submitting a draft that was already queued
+    /// (a retry after a crash or a double tap) returns the queued report.
     pub fn submit(&self, draft_id: &str) -> Result<OutboxReport> {
         let loaded = self.store.read(|c| match self.load_draft(c, draft_id) {
             Ok(d) => Ok(Some((d, self.load_attachments(c, draft_id)?))),
@@ -682,6 +712,7 @@ impl Reporter {
         })?;
         let files: Vec<String> = rows.into_iter().map(|r| r.file).collect();
         self.remove_files(&files)?;
+        self.store.checkpoint()?;
         self.outbox()
             .get(&draft.id)?
             .ok_or(CoreError::NotFound("report"))

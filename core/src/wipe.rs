@@ -24,7 +24,8 @@
 //! 5. Zero and delete the database with its WAL and SHM files, then delete every other file
 //!    and folder under the home except the marker and `.kept/`.
 //! 6. keep_sending: open a fresh store (a new key is made), insert the kept state sealed under
-//!    it in one transaction, move the part folders back into `outbox/`, remove `.kept/`.
+//!    it in one transaction (with the agency profile and its pinned key, when both opened
+//!    under the old key), move the part folders back into `outbox/`, remove `.kept/`.
 //! 7. Remove the marker (fsynced). Only now does the call return `Ok`.
 //!
 //! A kill before step 4 leaves the data encrypted under a key that still exists, with the
@@ -42,7 +43,8 @@ use zeroize::Zeroizing;
 use crate::error::{CoreError, Result};
 use crate::outbox::Summary;
 use crate::store::device_key::shred_file;
-use crate::store::{DB_FILE, DeviceKeyStore, Store, set_meta};
+use crate::store::schema::SEALED_META;
+use crate::store::{DB_FILE, DeviceKeyStore, SealedMeta, Store, read_sealed_meta, set_sealed_meta};
 
 /// The marker of a wipe under way.
 pub const MARKER: &str = ".wiping";
@@ -84,7 +86,9 @@ struct KeptReport {
 /// What a keep_sending wipe carries from the old store to the new one.
 pub(crate) struct KeepSet {
     reports: Vec<KeptReport>,
-    meta: Vec<(String, Vec<u8>)>,
+    /// The pinned profile-signing key and the installed profile, opened under the old key, to
+    /// be sealed again under the new one.
+    meta: Vec<(&'static str, Zeroizing<Vec<u8>>)>,
 }
 
 /// True when a wipe was started in `home` and has not finished.
@@ -162,12 +166,19 @@ pub(crate) fn collect(store: &Store) -> Result<KeepSet> {
                 carried,
             });
         }
-        // The signed agency profile and its pinned key: public, and needed to deliver.
+        // The signed agency profile and its pinned key: needed to deliver. Carried only when
+        // both open under the old key: rows changed outside the app are not sealed again
+        // under the new key (that would make them trusted); the profile is then imported
+        // again after the wipe.
         let mut meta = Vec::new();
-        for key in ["profile", "profile_key"] {
-            if let Ok(v) = c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            {
-                meta.push((key.to_owned(), v));
+        for key in SEALED_META {
+            match read_sealed_meta(c, store.records(), key)? {
+                SealedMeta::Opened(v) => meta.push((key, v)),
+                SealedMeta::Absent => {}
+                SealedMeta::Refused => {
+                    meta.clear();
+                    break;
+                }
             }
         }
         Ok(KeepSet { reports, meta })
@@ -275,7 +286,7 @@ fn restore(home: &Path, keys: &dyn DeviceKeyStore, k: KeepSet) -> Result<u32> {
     let store = Store::open(home, keys)?;
     store.write(|tx| {
         for (key, value) in &k.meta {
-            set_meta(tx, key, value)?;
+            set_sealed_meta(tx, store.records(), key, value)?;
         }
         for r in &k.reports {
             // The reporter's own summary (category, draft date) is history: not kept.

@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::io::Read;
 
 use berani_core::age;
 use berani_core::model::{
@@ -126,36 +127,51 @@ fn a_draft_is_sealed_queued_and_opens_for_the_agency() {
     assert_eq!(r.outbox().list().unwrap().len(), 1);
 }
 
+/// The sealed draft body as it is in the database now, read through a second connection.
+fn sealed_draft_body(h: &Home, id: &str) -> Vec<u8> {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    c.query_row("SELECT body FROM drafts WHERE id = ?1", [id], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn no_plaintext_reaches_the_data_folder() {
     let (h, r) = home();
     let marker = "PENANDA-RAHASIA-7f3a91";
     let file_marker = "LAMPIRAN-RAHASIA-c0ffee";
     let d = r.create_draft().unwrap();
-    r.update_draft(&d.id, FieldValue::Category(Some(Category::Psychological)))
-        .unwrap();
-    r.update_draft(&d.id, FieldValue::District(Some("33.16.01".into())))
-        .unwrap();
-    r.update_draft(
-        &d.id,
+    // Every version of the sealed draft row, to look for its ciphertext after submit.
+    let mut bodies = vec![sealed_draft_body(&h, &d.id)];
+    for v in [
+        FieldValue::Category(Some(Category::Psychological)),
+        FieldValue::District(Some("33.16.01".into())),
         FieldValue::Description(Some(format!("cerita {marker} akhir"))),
-    )
-    .unwrap();
-    r.update_draft(
-        &d.id,
         FieldValue::LocationDetail(Some(format!("dekat {marker}"))),
-    )
-    .unwrap();
-    r.update_draft(
-        &d.id,
         FieldValue::Contact(Some(Contact {
             method: ContactMethod::Phone,
             number: "+62 811 2233 4455".into(),
         })),
-    )
-    .unwrap();
+    ] {
+        r.update_draft(&d.id, v).unwrap();
+        bodies.push(sealed_draft_body(&h, &d.id));
+    }
     let voice = wav(h.path(), 2, file_marker);
     r.attach_file(&d.id, &voice, true, false).unwrap();
+    bodies.push(sealed_draft_body(&h, &d.id));
+    // The attachment's encrypted copy, held open so its bytes can be read after the unlink.
+    let bin = all_files(&h.data().join("files"))
+        .pop()
+        .expect("the attached file");
+    let mut held = fs::File::open(&bin).unwrap();
+    let bin_len = held.metadata().unwrap().len();
+    assert!(bin_len > 16_000);
+    let wal = h.data().join("berani.db-wal");
+    // The test's own check works: the sealed rows are in the log while the draft lives.
+    assert!(
+        bodies
+            .iter()
+            .any(|b| !files_containing(&h.data(), &b[16..48]).is_empty())
+    );
     let needles: [&[u8]; 3] = [marker.as_bytes(), file_marker.as_bytes(), b"6281122334455"];
     // While a draft, and again once queued: nothing under the data folder holds the plaintext.
     for stage in ["draft", "queued"] {
@@ -167,6 +183,26 @@ fn no_plaintext_reaches_the_data_folder() {
             r.submit(&d.id).unwrap();
         }
     }
+    // Once queued, not even the draft's ciphertext is left: no version of the sealed row in
+    // the database or its write-ahead log (checkpointed and truncated), and the attachment's
+    // encrypted copy overwritten with zeros before it was unlinked.
+    assert_eq!(
+        fs::metadata(&wal).map_or(0, |m| m.len()),
+        0,
+        "WAL truncated"
+    );
+    for (i, b) in bodies.iter().enumerate() {
+        let hits = files_containing(&h.data(), &b[16..48]);
+        assert!(hits.is_empty(), "draft version {i} found in {hits:?}");
+    }
+    assert!(!bin.exists());
+    let mut left = Vec::new();
+    held.read_to_end(&mut left).unwrap();
+    assert_eq!(left.len() as u64, bin_len);
+    assert!(
+        left.iter().all(|&b| b == 0),
+        "the attachment file was zeroed"
+    );
     // Still readable by the agency, so the test is not passing vacuously.
     let doc = open_part(&h, &d.id, 0);
     assert!(String::from_utf8_lossy(&doc).contains(marker));
@@ -348,7 +384,7 @@ fn a_corrupt_or_newer_database_is_refused_untouched() {
     match berani_core::Reporter::open(&h.data(), &h.key_file()) {
         Err(CoreError::NewerSchema {
             found: 99,
-            supported: 3,
+            supported: 4,
         }) => {}
         Err(e) => panic!("expected NewerSchema, got {e:?}"),
         Ok(_) => panic!("expected NewerSchema, got Ok"),
@@ -511,15 +547,323 @@ fn a_version_1_database_is_upgraded_in_place() {
     let id = ready_draft(&r, "teks lama");
     r.submit(&id).unwrap();
     drop(r);
-    // Take the file back to what version 1 wrote.
-    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
-    c.execute_batch(
-        "ALTER TABLE reports DROP COLUMN token; DROP TABLE followups; DROP TABLE messages;
-         PRAGMA user_version = 1;",
-    )
-    .unwrap();
-    drop(c);
+    to_old_layout(&h, 1);
     let r = h.open();
     assert_eq!(r.outbox().list().unwrap().len(), 1);
     assert_eq!(r.outbox().client_token(&id).unwrap().len(), 43);
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    drop(r);
+    assert_eq!(user_version(&h), 4);
+}
+
+/// Writes the `meta` rows `profile_key` and `profile` with plain rusqlite, as anyone who can
+/// write the database file (but lacks the device key) can.
+fn write_profile_rows(h: &Home, key: &[u8], signed: &[u8]) {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    for (k, v) in [("profile_key", key), ("profile", signed)] {
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            rusqlite::params![k, v],
+        )
+        .unwrap();
+    }
+}
+
+fn profile_rows(h: &Home) -> (Vec<u8>, Vec<u8>) {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    let row = |k: &str| -> Vec<u8> {
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+            .unwrap()
+    };
+    (row("profile_key"), row("profile"))
+}
+
+fn assert_tampered(e: CoreError) {
+    assert!(
+        matches!(
+            e,
+            CoreError::Profile(berani_core::profile::ProfileError::Tampered)
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("changed outside the app"), "{e}");
+    assert!(
+        e.to_string().contains("import the agency profile again"),
+        "{e}"
+    );
+    assert!(
+        e.message_id().contains("diubah di luar aplikasi"),
+        "{}",
+        e.message_id()
+    );
+    assert!(
+        e.message_id().contains("pasang ulang profil"),
+        "{}",
+        e.message_id()
+    );
+}
+
+#[test]
+fn a_profile_key_and_profile_swapped_in_the_database_are_refused() {
+    let attacker = Agency::new();
+    let mut evil = attacker.profile(7);
+    evil.agency_name = "EVIL".into();
+    let evil_signed = attacker.signed(&evil);
+    let evil_key = attacker.signing.public().0;
+    // The same values sealed in the attacker's own Berani home, under the attacker's device
+    // key: sealed is not the same as trusted.
+    let other = Home {
+        dir: tempfile::tempdir().unwrap(),
+        agency: Agency::new(),
+    };
+    other
+        .open()
+        .import_profile(&evil_signed, Some(attacker.signing.public()))
+        .unwrap();
+    let (other_key_row, other_profile_row) = profile_rows(&other);
+
+    for (case, key_row, profile_row) in [
+        ("in clear", evil_key.to_vec(), evil_signed.clone()),
+        ("sealed elsewhere", other_key_row, other_profile_row),
+    ] {
+        let (h, r) = home();
+        let id = ready_draft(&r, "teks");
+        drop(r);
+        write_profile_rows(&h, &key_row, &profile_row);
+
+        // The home still opens (drafts stay reachable), but nothing trusts the rows.
+        let r = h.open();
+        assert_tampered(r.profile().unwrap_err());
+        assert_tampered(r.trusted_profile_key().unwrap_err());
+        assert_tampered(r.current_profile().unwrap_err());
+        assert_tampered(r.submit(&id).unwrap_err());
+        // An import without the signing key cannot repair it, least of all the attacker's.
+        assert_tampered(r.import_profile(&evil_signed, None).unwrap_err());
+        // Nothing was sealed, to the attacker or anyone; the draft is intact.
+        assert!(r.outbox().list().unwrap().is_empty(), "{case}");
+        assert!(all_files(&h.data().join("outbox")).is_empty(), "{case}");
+        assert_eq!(
+            r.draft(&id).unwrap().fields.description.as_deref(),
+            Some("teks")
+        );
+
+        // Importing the agency's profile again with its key replaces both rows.
+        r.import_profile(
+            &h.agency.signed(&h.agency.profile(1)),
+            Some(h.agency.signing.public()),
+        )
+        .unwrap();
+        assert_eq!(
+            r.trusted_profile_key().unwrap(),
+            Some(h.agency.signing.public())
+        );
+        assert_ne!(r.profile().unwrap().unwrap().agency_name, "EVIL");
+        r.submit(&id).unwrap();
+        let doc = ReportDocument::from_json(&open_part(&h, &id, 0)).unwrap();
+        assert_eq!(doc.report_id, id, "{case}");
+        let sealed = fs::read(h.data().join(format!("outbox/{id}/0.age"))).unwrap();
+        assert!(
+            age::open(
+                std::slice::from_ref(&attacker.identity),
+                &sealed[..],
+                &mut Vec::new()
+            )
+            .is_err(),
+            "{case}: the attacker cannot open the report"
+        );
+    }
+}
+
+#[test]
+fn the_profile_rows_are_sealed_and_bound_to_their_row() {
+    let (h, r) = home();
+    let id = ready_draft(&r, "teks");
+    drop(r);
+    let (key_row, profile_row) = profile_rows(&h);
+    assert_ne!(key_row, h.agency.signing.public().0.to_vec());
+    assert!(
+        !key_row
+            .windows(32)
+            .any(|w| w == h.agency.signing.public().0),
+        "the key is not stored in clear"
+    );
+    assert!(
+        !profile_row
+            .windows(b"Dinsos P3A".len())
+            .any(|w| w == b"Dinsos P3A"),
+        "the profile is not stored in clear"
+    );
+    // Each row opens only as itself: the two sealed rows swapped are refused.
+    write_profile_rows(&h, &profile_row, &key_row);
+    let r = h.open();
+    assert_tampered(r.profile().unwrap_err());
+    assert_tampered(r.submit(&id).unwrap_err());
+    drop(r);
+    // Put back as they were, they open again.
+    write_profile_rows(&h, &key_row, &profile_row);
+    let r = h.open();
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    r.submit(&id).unwrap();
+}
+
+/// Takes a home back to the layout `version` wrote: the schema of that version, and the
+/// pinned profile key and the installed profile in clear in `meta`, as versions 1 to 3 kept
+/// them.
+fn to_old_layout(h: &Home, version: i64) {
+    let signed = h.agency.signed(&h.agency.profile(1));
+    write_profile_rows(h, &h.agency.signing.public().0, &signed);
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    if version < 3 {
+        c.execute_batch("DROP TABLE followups; DROP TABLE messages;")
+            .unwrap();
+    }
+    if version < 2 {
+        c.execute_batch("ALTER TABLE reports DROP COLUMN token;")
+            .unwrap();
+    }
+    c.pragma_update(None, "user_version", version).unwrap();
+}
+
+fn user_version(h: &Home) -> i64 {
+    let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+    c.pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_version_3_home_gets_its_profile_sealed_at_open() {
+    let (h, r) = home();
+    let queued = ready_draft(&r, "sudah antre");
+    r.submit(&queued).unwrap();
+    let draft = ready_draft(&r, "masih draf");
+    drop(r);
+    to_old_layout(&h, 3);
+    let plain = profile_rows(&h);
+    assert_eq!(plain.0, h.agency.signing.public().0.to_vec());
+
+    // A wrong device key is refused before anything is sealed under it.
+    let other = berani_core::store::KeyFile::new(h.path().join("other.key"));
+    assert!(matches!(
+        berani_core::Reporter::open(&h.data(), &other),
+        Err(CoreError::WrongDeviceKey)
+    ));
+    assert_eq!(profile_rows(&h), plain, "unchanged by the refused open");
+    assert_eq!(user_version(&h), 3);
+
+    let r = h.open();
+    assert_eq!(
+        r.trusted_profile_key().unwrap(),
+        Some(h.agency.signing.public())
+    );
+    assert_eq!(r.profile().unwrap().unwrap().version, 1);
+    assert_eq!(r.outbox().list().unwrap().len(), 1);
+    r.submit(&draft).unwrap();
+    let doc = ReportDocument::from_json(&open_part(&h, &draft, 0)).unwrap();
+    assert_eq!(doc.fields.description.as_deref(), Some("masih draf"));
+    drop(r);
+    assert_eq!(user_version(&h), 4);
+    let sealed = profile_rows(&h);
+    assert_ne!(sealed.0, plain.0, "the key is sealed");
+    assert_ne!(sealed.1, plain.1, "the profile is sealed");
+
+    // Once sealed, clear values written over them are refused like any other change.
+    write_profile_rows(&h, &plain.0, &plain.1);
+    assert_tampered(h.open().profile().unwrap_err());
+}
+
+/// Every file under `dir` with its bytes, except SQLite's shared-memory index (`-shm`), which
+/// holds no data and changes with every read.
+fn snapshot(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    all_files(dir)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with("-shm"))
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn damage_inside_the_database_is_reported_as_damage_and_changes_nothing() {
+    let (h, r) = home();
+    // Enough drafts that their table spans many pages, its root an interior page.
+    let long = "kejadian ".repeat(400);
+    let drafts: Vec<String> = (0..12).map(|_| ready_draft(&r, &long)).collect();
+    r.attach_file(&drafts[0], &fixture("photo.jpg"), false, false)
+        .unwrap();
+    let queued = ready_draft(&r, "sudah antre");
+    let report = r.submit(&queued).unwrap();
+    drop(r);
+
+    // Overwrite the drafts table's root page: inside the file, far from the header, which
+    // stays valid (so the file still opens as a database).
+    let db = h.data().join("berani.db");
+    let (root, page_size): (i64, i64) = {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let root = c
+            .query_row(
+                "SELECT rootpage FROM sqlite_schema WHERE name = 'drafts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let page_size = c
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        (root, page_size)
+    };
+    let mut bytes = fs::read(&db).unwrap();
+    let at = ((root - 1) * page_size) as usize;
+    assert!(root > 1);
+    assert_eq!(bytes[at], 0x05, "the root is an interior table page");
+    for (i, b) in bytes[at..at + page_size as usize].iter_mut().enumerate() {
+        *b = (i * 7 % 251) as u8;
+    }
+    fs::write(&db, &bytes).unwrap();
+    let before = snapshot(h.path());
+
+    let r = h.open();
+    let corrupt = |what: &str, e: CoreError| {
+        assert!(matches!(e, CoreError::StorageCorrupt), "{what}: {e:?}");
+        assert!(e.to_string().contains("damaged"), "{what}: {e}");
+        assert_eq!(e.message_id(), "Data di ponsel rusak; data tidak diubah");
+    };
+    corrupt("list", r.drafts().unwrap_err());
+    corrupt("read", r.draft(&drafts[1]).unwrap_err());
+    corrupt(
+        "edit",
+        r.update_draft(&drafts[1], FieldValue::Description(Some("baru".into())))
+            .unwrap_err(),
+    );
+    corrupt("new", r.create_draft().unwrap_err());
+    corrupt("submit", r.submit(&drafts[2]).unwrap_err());
+    corrupt("delete", r.delete_draft(&drafts[3]).unwrap_err());
+    // The queued report is in other pages: it is still listed and still goes.
+    let listed = r.outbox().list().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].parts, report.parts);
+    assert_eq!(r.outbox().pending_parts().unwrap().len(), 1);
+    let during = snapshot(h.path());
+    drop(r);
+    let after = snapshot(h.path());
+
+    // Nothing in the home was changed by the failed operations: the database (byte for
+    // byte), the attachment file, the sealed parts, the key file; the log holds no write.
+    for snap in [&during, &after] {
+        for (path, bytes) in snap {
+            if path.ends_with("berani.db-wal") {
+                assert!(bytes.is_empty(), "nothing was written to the log");
+                continue;
+            }
+            assert!(
+                before.get(path) == Some(bytes),
+                "{} changed or appeared",
+                path.display()
+            );
+        }
+        let kept = before.keys().filter(|p| snap.contains_key(*p)).count();
+        assert_eq!(kept, before.len(), "no file went missing");
+    }
 }

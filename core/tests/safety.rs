@@ -178,6 +178,11 @@ fn keep_sending_keeps_only_the_sealed_outbox_under_a_new_key() {
         "same token"
     );
     assert!(r.profile().unwrap().is_some(), "the agency profile stays");
+    assert_eq!(
+        r.trusted_profile_key().unwrap(),
+        Some(h.agency.signing.public()),
+        "and its pinned key, sealed under the new device key"
+    );
     for p in &after.parts {
         let bytes = fs::read(h.data().join(format!("outbox/{}/{}.age", after.id, p.idx))).unwrap();
         assert_eq!(
@@ -363,4 +368,49 @@ fn a_wipe_through_the_pin_lock_destroys_both_keys() {
     r.wipe(&PinLock::new(&keys, &home, None), false).unwrap();
     assert!(!keys.path().exists() && !home.join(pin::WRAP_FILE).exists());
     assert_nothing_recoverable(d.path(), &mut held, &needles(&platform_key));
+}
+
+#[test]
+fn keep_sending_does_not_carry_a_profile_changed_outside_the_app() {
+    let (h, r) = home();
+    let voices = tempfile::tempdir().unwrap();
+    let queued = fill(&r, QUEUED_STORY, voices.path());
+    r.submit(&queued).unwrap();
+    drop(r);
+    // Someone without the device key writes their own key and profile into the database.
+    let attacker = Agency::new();
+    let evil_key = attacker.signing.public().0;
+    let evil_signed = attacker.signed(&attacker.profile(9));
+    {
+        let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
+        for (k, v) in [
+            ("profile_key", &evil_key[..]),
+            ("profile", &evil_signed[..]),
+        ] {
+            c.execute(
+                "UPDATE meta SET value = ?2 WHERE key = ?1",
+                rusqlite::params![k, v],
+            )
+            .unwrap();
+        }
+    }
+    let r = h.open();
+    assert!(r.profile().is_err());
+    let out = r.wipe(&h.key_file(), true).unwrap();
+    assert_eq!(out.kept_reports, 1, "the queued report is kept");
+
+    // Sealing the rows again under the new key would have made them trusted: they are gone.
+    let r = h.open();
+    assert_eq!(r.trusted_profile_key().unwrap(), None);
+    assert!(r.profile().unwrap().is_none());
+    assert!(files_containing(&h.data(), &evil_key).is_empty());
+    assert!(files_containing(&h.data(), &evil_signed[..64]).is_empty());
+    // The agency's profile, imported again with its key, lets the kept report go.
+    r.import_profile(
+        &h.agency.signed(&h.agency.profile(1)),
+        Some(h.agency.signing.public()),
+    )
+    .unwrap();
+    assert_eq!(r.outbox().list().unwrap()[0].id, queued);
+    assert_eq!(r.outbox().pending_parts().unwrap().len(), 2);
 }

@@ -4,12 +4,13 @@
 //! Attaching copies the file in, encrypting as it goes, so the core never depends on the
 //! original staying where it was, and memory stays at one chunk.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::age::{StreamReader, StreamWriter};
 use crate::crypto;
+use crate::store::device_key::shred_file;
 
 const SALT_LEN: usize = 16;
 const INFO: &[u8] = b"berani/v1/file";
@@ -72,10 +73,10 @@ pub fn path_in(dir: &Path, file: &str) -> PathBuf {
     dir.join(file)
 }
 
-/// Removes a file if it exists.
+/// Destroys an attachment file if it exists: its bytes are overwritten with zeros and
+/// fsynced before it is unlinked (see [`shred_file`]), so that its ciphertext does not stay in
+/// the freed blocks for someone who later gets the device key, as far as the file system
+/// writes in place (flash storage may keep older copies of a block).
 pub fn remove(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    shred_file(path)
 }

@@ -3,14 +3,17 @@
 //!
 //! Layout of a home folder:
 //! ```text
-//! berani.db          drafts, attachment metadata, outbox (sealed with the device key)
+//! berani.db          drafts, attachment metadata, outbox, the pinned profile-signing key and
+//!                    the installed profile (sealed with the device key)
 //! files/<id>.bin     attached files, STREAM-encrypted with a key derived from the device key
 //! outbox/<id>/N.age  sealed parts, age files to the agency (readable only by the agency)
 //! tmp/               work files, removed at the next open
 //! device-key.wrap    the device key wrapped under the platform key and the PIN (see `pin`)
 //! .wiping            only while a panic wipe is under way (see `crate::wipe`)
 //! ```
-//! Nothing under the home folder holds plaintext report content.
+//! Nothing under the home folder holds plaintext report content. Every SQLite error goes
+//! through [`CoreError::from_sqlite`], so damage found by any statement is
+//! [`CoreError::StorageCorrupt`].
 
 pub mod device_key;
 pub mod files;
@@ -96,7 +99,7 @@ impl Store {
 
         let path = home.join(DB_FILE);
         let mut writer = open_conn(&path, true)?;
-        migrate(&mut writer)?;
+        migrate(&mut writer, &records)?;
         check_key(&mut writer, &records)?;
         let reader = open_conn(&path, false)?;
 
@@ -211,7 +214,8 @@ fn remove_unlisted(dir: &Path, keep: &[String]) -> Result<()> {
         if entry.file_type()?.is_dir() {
             fs::remove_dir_all(entry.path())?;
         } else {
-            fs::remove_file(entry.path())?;
+            // An attachment file left by a crash is overwritten before it goes, like any.
+            device_key::shred_file(&entry.path())?;
         }
         removed = true;
     }
@@ -227,7 +231,7 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate(conn: &mut Connection, records: &RecordKey) -> Result<()> {
     let found: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(CoreError::from_sqlite)?;
@@ -241,33 +245,37 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
             .map_err(CoreError::from_sqlite)?;
-        schema::upgrade_from(&tx, found).map_err(CoreError::from_sqlite)?;
+        schema::upgrade_from(&tx, found, records)?;
         tx.commit().map_err(CoreError::from_sqlite)?;
     }
     Ok(())
 }
 
-fn check_key(conn: &mut Connection, records: &RecordKey) -> Result<()> {
+/// Checks the stored key check against `records`: `Ok(true)` when it opens, `Ok(false)` when
+/// none is stored yet (a new store), [`CoreError::WrongDeviceKey`] when it does not open.
+fn verify_key(conn: &Connection, records: &RecordKey) -> Result<bool> {
     let stored: Option<Vec<u8>> = conn
         .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| {
             r.get(0)
         })
-        .optional()
-        .map_err(CoreError::from_sqlite)?;
+        .optional()?;
     match stored {
         Some(v) => match records.open(b"meta:key_check", &v) {
-            Some(pt) if pt.as_slice() == KEY_CHECK => Ok(()),
+            Some(pt) if pt.as_slice() == KEY_CHECK => Ok(true),
             _ => Err(CoreError::WrongDeviceKey),
         },
-        None => {
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
-                [records.seal(b"meta:key_check", KEY_CHECK)],
-            )
-            .map_err(CoreError::from_sqlite)?;
-            Ok(())
-        }
+        None => Ok(false),
     }
+}
+
+fn check_key(conn: &mut Connection, records: &RecordKey) -> Result<()> {
+    if !verify_key(conn, records)? {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
+            [records.seal(b"meta:key_check", KEY_CHECK)],
+        )?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -295,4 +303,51 @@ pub fn set_meta(tx: &Transaction<'_>, key: &str, value: &[u8]) -> Result<()> {
         rusqlite::params![key, value],
     )?;
     Ok(())
+}
+
+/// A `meta` value sealed with the device key, as read back.
+pub enum SealedMeta {
+    /// No such row.
+    Absent,
+    /// The row opened under this store's key.
+    Opened(Zeroizing<Vec<u8>>),
+    /// The row does not open under this store's key: it was written or changed outside the
+    /// app. Never to be trusted.
+    Refused,
+}
+
+fn meta_aad(key: &str) -> Vec<u8> {
+    format!("meta:{key}").into_bytes()
+}
+
+/// Writes `value` into the `meta` table sealed under `records`, bound to its row (associated
+/// data `meta:<key>`), within a transaction.
+pub fn set_sealed_meta(
+    tx: &Transaction<'_>,
+    records: &RecordKey,
+    key: &str,
+    value: &[u8],
+) -> Result<()> {
+    set_meta(tx, key, &records.seal(&meta_aad(key), value))
+}
+
+/// Reads a `meta` value written by [`set_sealed_meta`] through the connection `c`.
+pub fn read_sealed_meta(c: &Connection, records: &RecordKey, key: &str) -> Result<SealedMeta> {
+    let sealed: Option<Vec<u8>> = c
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?;
+    Ok(match sealed {
+        None => SealedMeta::Absent,
+        Some(v) => match records.open(&meta_aad(key), &v) {
+            Some(pt) => SealedMeta::Opened(pt),
+            None => SealedMeta::Refused,
+        },
+    })
+}
+
+impl Store {
+    /// Reads a `meta` value written by [`set_sealed_meta`].
+    pub fn sealed_meta(&self, key: &str) -> Result<SealedMeta> {
+        self.read(|c| read_sealed_meta(c, &self.records, key))
+    }
 }

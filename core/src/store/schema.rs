@@ -1,12 +1,29 @@
 //! The on-device database schema and its migrations.
 //!
 //! Only ids, states, sizes, hashes and times are stored in clear. Everything a reporter
-//! writes is in `body` columns sealed with the device key (see [`crate::crypto::RecordKey`]).
+//! writes is in `body` columns sealed with the device key (see [`crate::crypto::RecordKey`]),
+//! and so are the `meta` rows the core trusts (the pinned profile-signing key and the
+//! installed profile, see [`SEALED_META`]).
 
-use rusqlite::Transaction;
+use rusqlite::{OptionalExtension, Transaction};
+
+use crate::crypto::RecordKey;
+use crate::error::Result;
 
 /// The schema version this build writes. Stored in `PRAGMA user_version`.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
+
+/// The `meta` row of the pinned profile-signing key.
+pub const PROFILE_KEY: &str = "profile_key";
+/// The `meta` row of the installed signed agency profile.
+pub const PROFILE: &str = "profile";
+
+/// The `meta` rows sealed with the device key since version 4, each under the associated data
+/// `meta:<key>` (see [`super::set_sealed_meta`]): the pinned profile-signing key and the
+/// installed signed profile. Sealed, whoever can write the database file but lacks the device
+/// key cannot swap in a key and a profile of their own (and with them the recipients every
+/// report is sealed to): a row that does not open is refused, never trusted.
+pub const SEALED_META: [&str; 2] = [PROFILE_KEY, PROFILE];
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -85,8 +102,26 @@ CREATE TABLE messages (
 CREATE INDEX messages_report ON messages (report_id, created_at);
 ";
 
-/// Brings a database at `from` up to [`VERSION`] inside `tx`.
-pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
+/// Version 4: the [`SEALED_META`] rows, written in clear by versions 1 to 3, are sealed under
+/// `records`. No table changes. A store that does not open with `records` (its key check
+/// fails) is refused before anything is sealed, so a wrong device key cannot turn the
+/// installed profile into rows that no longer open with the right one.
+fn seal_meta_rows(tx: &Transaction<'_>, records: &RecordKey) -> Result<()> {
+    super::verify_key(tx, records)?;
+    for key in SEALED_META {
+        let plain: Option<Vec<u8>> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        if let Some(plain) = plain {
+            super::set_sealed_meta(tx, records, key, &plain)?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings a database at `from` up to [`VERSION`] inside `tx`; `records` seals what version 4
+/// seals.
+pub fn upgrade_from(tx: &Transaction<'_>, from: i64, records: &RecordKey) -> Result<()> {
     if from < 1 {
         tx.execute_batch(V1)?;
     }
@@ -96,5 +131,10 @@ pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> rusqlite::Result<()> {
     if from < 3 {
         tx.execute_batch(V3)?;
     }
-    tx.pragma_update(None, "user_version", VERSION)
+    // A new database has no rows to seal.
+    if (1..4).contains(&from) {
+        seal_meta_rows(tx, records)?;
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    Ok(())
 }
