@@ -20,7 +20,7 @@ use berani_core::outbox::ReportState;
 use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
 use berani_core::store::KeyFile;
 use berani_core::upload::{self, StopReason, SyncListener, SyncOptions};
-use berani_core::{CoreError, Reporter};
+use berani_core::{CoreError, DraftEdit, EditRefused, Reporter};
 use berani_core::{strip, wipe};
 use clap::{Parser, Subcommand};
 
@@ -715,16 +715,20 @@ fn write_private(path: &Path, data: &[u8]) -> Out {
         .map_err(|e| io_fail("cannot write", path, e))
 }
 
-fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
-    for v in fields.updates() {
-        r.update_draft(id, v)?;
-    }
-    for p in &fields.attach {
-        r.attach_file(id, p, false, false)?;
-    }
-    for p in &fields.voice_note {
-        r.attach_file(id, p, true, false)?;
-    }
+/// Applies `fields` (after `clear` and `remove` on `draft edit`) to a draft as one edit: all of
+/// it is saved, or none of it. A refused file is named by its flag and path.
+fn apply(r: &Reporter, id: &str, fields: &FieldArgs, clear: &[String], remove: &[String]) -> Out {
+    let mut edit = DraftEdit {
+        remove_attachments: remove.to_vec(),
+        fields: clear
+            .iter()
+            .map(|name| clear_value(name))
+            .collect::<Result<_, _>>()?,
+        attach: Vec::new(),
+    };
+    edit.fields.extend(fields.updates());
+    let files = fields.files();
+    edit.attach = files.iter().map(|(_, a)| a.clone()).collect();
     if !fields.keep_metadata.is_empty() {
         eprintln!(
             "{}\n{}",
@@ -732,10 +736,19 @@ fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
             strip::KEEP_METADATA_WARNING_EN
         );
     }
-    for p in &fields.keep_metadata {
-        r.attach_file(id, p, false, true)?;
+    match r.edit_draft(id, &edit) {
+        Ok(_) => Ok(()),
+        Err(EditRefused {
+            attachment: Some(i),
+            error,
+        }) => Err(Failure(format!(
+            "{} {}: {error} — {}",
+            files[i].0,
+            files[i].1.path.display(),
+            error.message_id()
+        ))),
+        Err(e) => Err(e.error.into()),
     }
-    Ok(())
 }
 
 fn clear_value(name: &str) -> Result<FieldValue, Failure> {
@@ -766,8 +779,8 @@ fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
     match cmd {
         DraftCmd::New(fields) => {
             let d = r.create_draft()?;
-            // Refused input must leave nothing behind, not a half-filled draft.
-            if let Err(e) = apply(&r, &d.id, fields) {
+            // Refused input must leave nothing behind, not an empty draft.
+            if let Err(e) = apply(&r, &d.id, fields, &[], &[]) {
                 r.delete_draft(&d.id)?;
                 return Err(e);
             }
@@ -780,14 +793,7 @@ fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
             clear,
             remove_attachment,
         } => {
-            r.draft(id)?;
-            for name in clear {
-                r.update_draft(id, clear_value(name)?)?;
-            }
-            for a in remove_attachment {
-                r.remove_attachment(id, a)?;
-            }
-            apply(&r, id, fields)?;
+            apply(&r, id, fields, clear, remove_attachment)?;
             println!("{id}");
             Ok(())
         }

@@ -191,46 +191,144 @@ fn report_from_draft_to_outbox() {
 fn bad_input_gets_one_clear_line_and_changes_nothing() {
     let e = Env::new();
     e.with_profile();
-    let id = e.ok(&["draft", "new", "--text", "isi"]).trim().to_string();
+    let id = e
+        .ok(&[
+            "draft",
+            "new",
+            "--text",
+            "isi",
+            "--district",
+            "33.16.09",
+            "--village",
+            "33.16.09.2001",
+            "--attach",
+            &fixture("photo.jpg"),
+        ])
+        .trim()
+        .to_string();
     let before = e.ok(&["draft", "show", &id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let attachment = shown["attachments"][0]["id"].as_str().unwrap().to_string();
+    let files = || fs::read_dir(e.home().join("files")).unwrap().count();
+    assert_eq!(files(), 1);
+    fs::write(e.p("notes.txt"), "just words").unwrap();
+    let notes = e.p("notes.txt");
+    let notes = notes.to_str().unwrap();
+    let notes_named = format!("--voice-note {notes}: ");
+    let photo_png = fixture("photo.png");
 
-    let err = e.err(&["draft", "edit", &id, "--district", "33.16.99"]);
-    assert!(
-        err.contains("district") && err.contains("Kecamatan"),
-        "{err}"
-    );
-    let err = e.err(&[
-        "draft",
-        "edit",
-        &id,
-        "--district",
-        "33.16.05",
-        "--village",
-        "33.16.01.2001",
-    ]);
-    assert!(err.contains("not in the chosen district"), "{err}");
-    let err = e.err(&["draft", "edit", &id, "--attach", "/no/such/file.jpg"]);
-    assert!(
-        err.contains("attachment") && err.contains("Lampiran"),
-        "{err}"
-    );
-    let err = e.err(&["draft", "edit", &id, "--category", "bogus"]);
-    assert!(err.contains("physical"), "{err}");
+    // Each refused edit, valid changes mixed with one bad one: one line naming what was wrong,
+    // and the whole draft (fields, attachments, times) and its files exactly as before.
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["--district", "33.16.99"],
+            vec!["district", "Kecamatan"],
+        ),
+        (
+            vec!["--category", "sexual", "--district", "99.99.99"],
+            vec!["District: area code is not known", "Kecamatan"],
+        ),
+        (
+            vec!["--district", "33.16.05", "--village", "33.16.01.2001"],
+            vec!["not in the chosen district"],
+        ),
+        (
+            vec!["--clear", "description", "--village", "33.16.01.2001"],
+            vec!["not in the chosen district"],
+        ),
+        (
+            vec!["--remove-attachment", &attachment, "--date", "2999-01-01"],
+            vec!["date is in the future", "tanggal belum terjadi"],
+        ),
+        (
+            vec!["--remove-attachment", "nope", "--text", "DIUBAH"],
+            vec!["attachment not found"],
+        ),
+        (
+            vec!["--clear", "nonsense", "--text", "DIUBAH"],
+            vec!["--clear", "unknown field name"],
+        ),
+        (
+            vec!["--text", "DIUBAH", "--attach", "/no/such/file.jpg"],
+            vec![
+                "--attach /no/such/file.jpg: ",
+                "file cannot be read",
+                "Lampiran: file tidak bisa dibaca",
+            ],
+        ),
+        (
+            vec![
+                "--text",
+                "DIUBAH",
+                "--attach",
+                &photo_png,
+                "--voice-note",
+                notes,
+            ],
+            vec![&notes_named, "cannot be sent"],
+        ),
+        (vec!["--category", "bogus"], vec!["physical"]),
+    ];
+    for (args, expect) in &cases {
+        let mut argv = vec!["draft", "edit", id.as_str()];
+        argv.extend(args);
+        let err = e.err(&argv);
+        for want in expect {
+            assert!(err.contains(want), "{args:?}: {want:?} not in {err}");
+        }
+        assert_eq!(
+            e.ok(&["draft", "show", &id, "--json"]),
+            before,
+            "{args:?} changed the draft"
+        );
+        assert_eq!(files(), 1, "{args:?} left a file behind");
+    }
     let err = e.err(&["submit", &id]);
     assert!(err.contains("category") && err.contains("wajib"), "{err}");
     e.err(&["draft", "show", "nope"]);
-    // The failed edits left only the valid district change from the village attempt.
+    e.err(&["draft", "edit", "nope", "--text", "x"]);
+
+    // The same kinds of change, all valid, are saved together.
+    e.ok(&[
+        "draft",
+        "edit",
+        &id,
+        "--category",
+        "sexual",
+        "--clear",
+        "village",
+        "--district",
+        "33.16.05",
+        "--remove-attachment",
+        &attachment,
+        "--attach",
+        &fixture("photo.png"),
+    ]);
     let after: serde_json::Value =
         serde_json::from_str(&e.ok(&["draft", "show", &id, "--json"])).unwrap();
-    let before: serde_json::Value = serde_json::from_str(&before).unwrap();
-    assert_eq!(after["description"], before["description"]);
+    assert_eq!(after["category"], "sexual");
+    assert_eq!(after["location"]["district"], "33.16.05");
     assert_eq!(after["location"]["village"], serde_json::Value::Null);
-    assert_eq!(after["attachments"], before["attachments"]);
+    assert_eq!(after["attachments"].as_array().unwrap().len(), 1);
+    assert_eq!(after["attachments"][0]["mime"], "image/png");
+    assert_eq!(files(), 1);
 
-    // A new draft with a bad field is not left behind half-made.
+    // A new draft with a bad field or file is not left behind half-made.
     let n = e.ok(&["draft", "list"]).lines().count();
     e.err(&["draft", "new", "--text", "x", "--district", "99.99.99"]);
+    let err = e.err(&[
+        "draft",
+        "new",
+        "--text",
+        "x",
+        "--attach",
+        &fixture("photo.jpg"),
+        "--attach",
+        "/no/such/file.jpg",
+    ]);
+    assert!(err.contains("--attach /no/such/file.jpg: "), "{err}");
     assert_eq!(e.ok(&["draft", "list"]).lines().count(), n);
+    assert_eq!(files(), 1);
 
     // A corrupt profile file and a missing home.
     fs::write(e.p("bad.jws"), "{}").unwrap();
