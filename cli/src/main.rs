@@ -279,9 +279,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("berani: {}", line.trim_start_matches("error: "));
+            eprintln!("berani: {}", usage_error(&e));
             return ExitCode::from(2);
         }
     };
@@ -294,6 +292,79 @@ fn main() -> ExitCode {
     }
 }
 
+/// A usage error as one line: clap's message with its list (the missing arguments, say) and
+/// tips joined in, the usage it shows, and the Indonesian.
+fn usage_error(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    let text = e.to_string();
+    let mut what = String::new();
+    let mut usage = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u);
+            continue;
+        }
+        let line = line.trim_start_matches("error: ");
+        let sep = match what.chars().last() {
+            None => "",
+            Some(':') => " ",
+            _ if line.starts_with('<') || line.starts_with('-') => ", ",
+            _ => "; ",
+        };
+        what.push_str(sep);
+        what.push_str(line);
+    }
+    let mut what = what.trim_end_matches(':').to_string();
+    if let (
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
+        Some(u),
+    ) = (e.kind(), usage)
+        && let Some(line) = missing_command(u)
+    {
+        what = line;
+    }
+    let id = match e.kind() {
+        ErrorKind::MissingRequiredArgument => "argumen wajib belum diberikan",
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "perintahnya belum lengkap"
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "nilai tidak sah",
+        ErrorKind::UnknownArgument => "argumen tidak dikenal",
+        ErrorKind::InvalidSubcommand => "perintah tidak dikenal",
+        ErrorKind::ArgumentConflict => "argumen ini tidak bisa dipakai bersama",
+        _ => "perintah tidak sah",
+    };
+    match usage {
+        Some(u) => format!("{what} (usage: {u}) — {id}; lihat --help"),
+        None => format!("{what} — {id}; lihat --help"),
+    }
+}
+
+/// "`berani draft` needs a command: new, edit, …", from the usage clap shows (`berani draft
+/// [OPTIONS] <COMMAND>`), instead of the whole help.
+fn missing_command(usage: &str) -> Option<String> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = vec![cmd.get_name().to_string()];
+    for word in usage.split_whitespace().skip(1) {
+        if word.starts_with(['[', '<']) {
+            break;
+        }
+        cmd = cmd.find_subcommand(word)?.clone();
+        path.push(word.to_string());
+    }
+    let names: Vec<&str> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    (!names.is_empty())
+        .then(|| format!("`{}` needs a command: {}", path.join(" "), names.join(", ")))
+}
+
 fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
     let home = cli.home.as_ref().ok_or_else(|| {
         fail(
@@ -301,6 +372,12 @@ fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
             "folder data belum ditentukan",
         )
     })?;
+    if home.exists() && !home.is_dir() {
+        return Err(Failure(format!(
+            "--home {}: not a folder (a file has that name) — bukan folder (ada file dengan nama itu)",
+            home.display()
+        )));
+    }
     let key = cli
         .key_file
         .clone()
@@ -310,7 +387,15 @@ fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
 
 fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
     let (home, key) = home_and_key(cli)?;
-    Ok(Reporter::open(home, &key)?)
+    Reporter::open(home, &key).map_err(|e| match e {
+        // The core's errors carry no paths; the folder is the one the user named.
+        CoreError::Io(e) => Failure(format!(
+            "--home {}: cannot open the folder: {} — folder data tidak bisa dibuka",
+            home.display(),
+            e.kind()
+        )),
+        e => e.into(),
+    })
 }
 
 /// `berani volunteer [CODE]`.
@@ -355,7 +440,13 @@ fn wipe_cmd(cli: &Cli, keep_sending: bool, yes: bool) -> Out {
         ));
     }
     let (home, key) = home_and_key(cli)?;
-    let out = wipe::wipe_home(home, &key, keep_sending)?;
+    let out = wipe::wipe_home(home, &key, keep_sending).map_err(|e| {
+        Failure(format!(
+            "--home {}: {e} — {}",
+            home.display(),
+            e.message_id()
+        ))
+    })?;
     if keep_sending {
         println!(
             "wiped; {} queued report(s) kept for delivery — dihapus; {} laporan antrean tetap dikirim",

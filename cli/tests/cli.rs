@@ -22,10 +22,16 @@ impl Env {
         self.p("home")
     }
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+    /// Runs with these environment variables set (and no profile key from the caller's).
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_berani"))
             .arg("--home")
             .arg(self.home())
             .args(args)
+            .env_remove("BERANI_PROFILE_KEY")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -341,6 +347,101 @@ fn bad_input_gets_one_clear_line_and_changes_nothing() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--home"));
+}
+
+/// A usage error: exit status 2 and one line.
+fn usage_error(o: &Output, args: &[&str]) -> String {
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    let e = String::from_utf8(o.stderr.clone()).unwrap();
+    assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: one line: {e}");
+    assert!(e.starts_with("berani: "), "{e}");
+    e
+}
+
+#[test]
+fn usage_errors_name_the_missing_argument_on_one_line() {
+    let e = Env::new();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["draft", "show"],
+            &["not provided: <ID>", "usage: berani draft show <ID>"],
+        ),
+        (
+            &["submit"],
+            &["not provided: <ID>", "usage: berani submit <ID>"],
+        ),
+        (
+            &["seal"],
+            &["not provided: --recipient <RECIPIENTS>, <INPUT>, <OUTPUT>"],
+        ),
+        (&["seal", "-r", "x"], &["not provided: <INPUT>, <OUTPUT>"]),
+        (
+            &["open", "a", "b"],
+            &["not provided: --identity <IDENTITY>"],
+        ),
+        (
+            &["draft", "new", "--date-from", "2026-01-01"],
+            &["not provided: --date-to <DATE_TO>"],
+        ),
+        (&["relay", "export", "x"], &["not provided: <FILE>"]),
+        (
+            &["draft"],
+            &["`berani draft` needs a command: new, edit, show, list, delete"],
+        ),
+        (&[], &["`berani` needs a command: profile, draft, submit"]),
+        (
+            &["draft", "new", "--textt", "x"],
+            &["'--textt'", "similar argument exists: '--text'"],
+        ),
+        (&["frobnicate"], &["'frobnicate'"]),
+    ];
+    for (args, expect) in cases {
+        let err = usage_error(&e.run(args), args);
+        for want in *expect {
+            assert!(err.contains(want), "{args:?}: {want:?} not in {err}");
+        }
+        assert!(err.contains(" — ") && err.contains("lihat --help"), "{err}");
+        if err.contains("not provided") {
+            assert!(err.contains("argumen wajib belum diberikan"), "{err}");
+        }
+    }
+    // Help and version are not errors.
+    assert!(e.run(&["--help"]).status.success());
+    assert!(e.run(&["--version"]).status.success());
+}
+
+#[test]
+fn a_home_that_is_a_file_or_under_one_is_named() {
+    let e = Env::new();
+    fs::write(e.p("a-file"), "x").unwrap();
+    for (home, want) in [
+        (e.p("a-file"), "not a folder (a file has that name)"),
+        (e.p("a-file/sub"), "cannot open the folder: not a directory"),
+    ] {
+        for args in [&["draft", "list"][..], &["wipe", "--yes"], &["outbox"]] {
+            let o = Command::new(env!("CARGO_BIN_EXE_berani"))
+                .arg("--home")
+                .arg(&home)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{args:?}");
+            let err = String::from_utf8(o.stderr).unwrap();
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+            let named = format!("berani: --home {}: ", home.display());
+            assert!(err.starts_with(&named), "{args:?}: {err}");
+            // The wipe does not open the store, so its reason is its own.
+            if args[0] != "wipe" || !want.starts_with("cannot open") {
+                assert!(err.contains(want), "{args:?}: {err}");
+            }
+            assert!(!err.contains("ruang penyimpanan"), "{err}");
+        }
+    }
+    assert_eq!(
+        fs::read(e.p("a-file")).unwrap(),
+        b"x",
+        "the file is untouched"
+    );
 }
 
 #[test]
