@@ -161,8 +161,9 @@ enum ProfileCmd {
         /// The signed profile: a file, or an http(s) URL (`/v1/profile` is added to a URL
         /// without a path, e.g. https://lapor.example.go.id).
         file: PathBuf,
-        /// The profile-signing public key to trust (ed25519:…); needed the first time.
-        #[arg(long)]
+        /// The agency's profile-signing public key (ed25519:…), pinned by the first import:
+        /// needed the first time, checked against the pinned key after.
+        #[arg(long, value_name = "ed25519:KEY", env = "BERANI_PROFILE_KEY")]
         trust: Option<String>,
     },
     /// Show the installed profile.
@@ -653,18 +654,32 @@ fn run(cli: Cli) -> Out {
 fn profile_cmd(cli: &Cli, cmd: &ProfileCmd) -> Out {
     match cmd {
         ProfileCmd::Import { file, trust } => {
+            let trust = trust
+                .as_deref()
+                .map(str::parse::<ProfileKey>)
+                .transpose()
+                .map_err(|_| {
+                    fail(
+                        "--trust (or BERANI_PROFILE_KEY): not an ed25519:… public key",
+                        "kunci penanda tangan profil tidak sah",
+                    )
+                })?;
+            let r = open_reporter(cli)?;
+            // Said before anything is fetched: the first import needs the key.
+            if trust.is_none() && r.trusted_profile_key()?.is_none() {
+                return Err(fail(
+                    "agency profile: no profile-signing key is trusted yet; pass --trust \
+                     ed25519:KEY, the agency's profile-signing key (or set BERANI_PROFILE_KEY)",
+                    "belum ada kunci tepercaya; tambahkan --trust ed25519:KUNCI, kunci penanda \
+                     tangan profil dari lembaga (atau isi BERANI_PROFILE_KEY)",
+                ));
+            }
             let source = file.to_string_lossy();
             let signed = if source.starts_with("http://") || source.starts_with("https://") {
                 runtime()?.block_on(upload::fetch_profile(&source))?
             } else {
                 fs::read(file).map_err(|e| io_fail("cannot read", file, e))?
             };
-            let trust = trust
-                .as_deref()
-                .map(str::parse::<ProfileKey>)
-                .transpose()
-                .map_err(CoreError::from)?;
-            let r = open_reporter(cli)?;
             let p = r.import_profile(&signed, trust)?;
             println!(
                 "installed profile v{} of {} — profil lembaga terpasang",

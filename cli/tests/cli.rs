@@ -46,7 +46,11 @@ impl Env {
     }
     /// Runs a command that must fail; returns its one-line error.
     fn err(&self, args: &[&str]) -> String {
-        let o = self.run(args);
+        self.err_with(args, &[])
+    }
+    /// [`Env::err`] with these environment variables set.
+    fn err_with(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let o = self.run_with(args, env);
         assert!(!o.status.success(), "{args:?} should fail");
         let e = String::from_utf8(o.stderr).unwrap();
         assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
@@ -701,6 +705,54 @@ fn a_profile_is_fetched_from_the_intake_server_and_still_verified() {
         &key,
     ]);
     assert!(err.contains("could not connect"), "{err}");
+}
+
+#[test]
+fn the_first_profile_import_asks_for_the_key_or_takes_it_from_the_environment() {
+    let agency = Env::new();
+    let key = agency.with_profile();
+    let jws = agency.p("profile.jws");
+    let jws = jws.to_str().unwrap();
+    let e = Env::new();
+
+    // A fresh home, no --trust: the line says what to pass, in both languages.
+    let err = e.err(&["profile", "import", jws]);
+    for want in [
+        "pass --trust ed25519:KEY, the agency's profile-signing key",
+        "BERANI_PROFILE_KEY",
+        "tambahkan --trust ed25519:KUNCI, kunci penanda tangan profil dari lembaga",
+    ] {
+        assert!(err.contains(want), "{want:?} not in {err}");
+    }
+    e.err(&["profile", "show"]);
+
+    // BERANI_PROFILE_KEY stands in for --trust: a malformed one is named, a right one pins.
+    let err = e.err_with(
+        &["profile", "import", jws],
+        &[("BERANI_PROFILE_KEY", "ed25519:xyz")],
+    );
+    assert!(err.contains("--trust (or BERANI_PROFILE_KEY)"), "{err}");
+    e.err(&["profile", "show"]);
+    let o = e.run_with(&["profile", "import", jws], &[("BERANI_PROFILE_KEY", &key)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("installed profile v1"));
+    assert!(
+        e.ok(&["profile", "show"])
+            .contains(&format!("signing key: {key}"))
+    );
+
+    // Once a key is pinned, another one from the environment is refused, and an import
+    // without any key is checked against the pinned one.
+    let other = e.ok(&["profile", "keygen", e.p("other.pem").to_str().unwrap()]);
+    let err = e.err_with(
+        &["profile", "import", jws],
+        &[("BERANI_PROFILE_KEY", other.trim())],
+    );
+    assert!(err.contains("different profile-signing key"), "{err}");
+    assert!(
+        e.ok(&["profile", "import", jws])
+            .contains("installed profile v1")
+    );
 }
 
 #[test]
