@@ -340,10 +340,42 @@ fn bad_input_gets_one_clear_line_and_changes_nothing() {
     assert_eq!(e.ok(&["draft", "list"]).lines().count(), n);
     assert_eq!(files(), 1);
 
-    // A corrupt profile file and a missing home.
-    fs::write(e.p("bad.jws"), "{}").unwrap();
-    let err = e.err(&["profile", "import", e.p("bad.jws").to_str().unwrap()]);
-    assert!(err.contains("malformed"), "{err}");
+    // Profiles that are not signed, not JSON, or carry a malformed TLS pin; the installed
+    // one stays.
+    let installed = e.ok(&["profile", "show", "--json"]);
+    fs::write(e.p("bad.jws"), "not json").unwrap();
+    fs::write(e.p("empty.jws"), "{}").unwrap();
+    let mut profile: serde_json::Value =
+        serde_json::from_slice(&fs::read(e.p("profile.json")).unwrap()).unwrap();
+    profile["version"] = 2.into();
+    profile["tls_spki_sha256"] = "abc".into();
+    fs::write(e.p("pin.json"), profile.to_string()).unwrap();
+    e.ok(&[
+        "profile",
+        "sign",
+        "--key",
+        e.p("sign.pem").to_str().unwrap(),
+        e.p("pin.json").to_str().unwrap(),
+        e.p("pin.jws").to_str().unwrap(),
+    ]);
+    for (file, want) in [
+        ("bad.jws", "profile is malformed: not a signed profile"),
+        ("empty.jws", "profile is not signed"),
+        ("profile.json", "profile is not signed"),
+        (
+            "pin.jws",
+            "tls_spki_sha256 is not base64 of a SHA-256 digest",
+        ),
+    ] {
+        let err = e.err(&["profile", "import", e.p(file).to_str().unwrap()]);
+        assert!(err.contains(want), "{file}: {err}");
+        if want.contains("not signed") {
+            assert!(err.contains("tidak bertanda tangan"), "{err}");
+        }
+    }
+    assert_eq!(e.ok(&["profile", "show", "--json"]), installed);
+
+    // A missing home.
     let o = Command::new(env!("CARGO_BIN_EXE_berani"))
         .args(["outbox"])
         .env_remove("BERANI_HOME")

@@ -382,11 +382,24 @@ fn profiles_that_are_tampered_expired_older_or_foreign_are_refused() {
     let mut expired = h.agency.profile(6);
     expired.expires_at = expired.issued_at - time::Duration::seconds(1);
     let foreign = Agency::new();
+    let mut stripped: serde_json::Value =
+        serde_json::from_slice(&h.agency.signed(&h.agency.profile(7))).unwrap();
+    stripped.as_object_mut().unwrap().remove("signature");
+    let stripped = serde_json::to_vec(&stripped).unwrap();
+    let bare = serde_json::to_vec(&h.agency.profile(7)).unwrap();
+    let mut bad_pin = h.agency.profile(8);
+    bad_pin.tls_spki_sha256 = Some("not-a-sha256-pin".into());
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (tampered, "signature"),
         (h.agency.signed(&expired), "expired"),
         (foreign.signed(&foreign.profile(9)), "signature"),
         (b"not json".to_vec(), "malformed"),
+        (stripped, "profile is not signed"),
+        (bare, "profile is not signed"),
+        (
+            h.agency.signed(&bad_pin),
+            "tls_spki_sha256 is not base64 of a SHA-256 digest",
+        ),
     ];
     for (bytes, why) in cases {
         let err = r.import_profile(&bytes, None).unwrap_err();
