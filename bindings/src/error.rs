@@ -31,6 +31,8 @@ pub struct FieldProblem {
 pub enum ProfileProblem {
     /// Not a signed profile, or a field is malformed.
     Malformed,
+    /// The profile carries no signature (a bare profile JSON, or its signature removed).
+    Unsigned,
     /// The signature does not verify under the trusted profile-signing key.
     BadSignature,
     /// The profile has expired: fetch a fresh one.
@@ -165,6 +167,7 @@ impl From<&ProfileError> for ProfileProblem {
     fn from(e: &ProfileError) -> Self {
         match e {
             ProfileError::Malformed(_) => ProfileProblem::Malformed,
+            ProfileError::Unsigned => ProfileProblem::Unsigned,
             ProfileError::BadSignature => ProfileProblem::BadSignature,
             ProfileError::Expired => ProfileProblem::Expired,
             ProfileError::Older { .. } => ProfileProblem::Older,
@@ -332,6 +335,14 @@ mod tests {
                 problem: ProfileProblem::BadKey,
                 ..
             }
+        ));
+        let e: BeraniError = CoreError::Profile(ProfileError::Unsigned).into();
+        assert!(matches!(
+            e,
+            BeraniError::Profile {
+                problem: ProfileProblem::Unsigned,
+                ref detail,
+            } if detail.contains("not signed")
         ));
         assert_eq!(
             BeraniError::from(CoreError::WrongDeviceKey),

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use berani_core::NewAttachment;
 use berani_core::model::{
     AgeBand, Category, Choice, Contact, ContactMethod, FieldValue, IncidentDate, PlaceType,
     Relationship, ReporterRole, VictimSex,
@@ -154,5 +155,33 @@ impl FieldArgs {
             v.push(FieldValue::Contact(None));
         }
         v
+    }
+
+    /// The files to attach, in the order they are attached, each with the flag it came from.
+    pub fn files(&self) -> Vec<(&'static str, NewAttachment)> {
+        let file = |flag, path: &PathBuf, voice_note, keep_metadata| {
+            let path = path.clone();
+            (
+                flag,
+                NewAttachment {
+                    path,
+                    voice_note,
+                    keep_metadata,
+                },
+            )
+        };
+        let attach = self
+            .attach
+            .iter()
+            .map(|p| file("--attach", p, false, false));
+        let voice = self
+            .voice_note
+            .iter()
+            .map(|p| file("--voice-note", p, true, false));
+        let keep = self
+            .keep_metadata
+            .iter()
+            .map(|p| file("--keep-metadata", p, false, true));
+        attach.chain(voice).chain(keep).collect()
     }
 }

@@ -20,7 +20,7 @@ use berani_core::outbox::ReportState;
 use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
 use berani_core::store::KeyFile;
 use berani_core::upload::{self, StopReason, SyncListener, SyncOptions};
-use berani_core::{CoreError, Reporter};
+use berani_core::{CoreError, DraftEdit, EditRefused, Reporter};
 use berani_core::{strip, wipe};
 use clap::{Parser, Subcommand};
 
@@ -161,8 +161,9 @@ enum ProfileCmd {
         /// The signed profile: a file, or an http(s) URL (`/v1/profile` is added to a URL
         /// without a path, e.g. https://lapor.example.go.id).
         file: PathBuf,
-        /// The profile-signing public key to trust (ed25519:…); needed the first time.
-        #[arg(long)]
+        /// The agency's profile-signing public key (ed25519:…), pinned by the first import:
+        /// needed the first time, checked against the pinned key after.
+        #[arg(long, value_name = "ed25519:KEY", env = "BERANI_PROFILE_KEY")]
         trust: Option<String>,
     },
     /// Show the installed profile.
@@ -279,9 +280,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("berani: {}", line.trim_start_matches("error: "));
+            eprintln!("berani: {}", usage_error(&e));
             return ExitCode::from(2);
         }
     };
@@ -294,6 +293,79 @@ fn main() -> ExitCode {
     }
 }
 
+/// A usage error as one line: clap's message with its list (the missing arguments, say) and
+/// tips joined in, the usage it shows, and the Indonesian.
+fn usage_error(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    let text = e.to_string();
+    let mut what = String::new();
+    let mut usage = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u);
+            continue;
+        }
+        let line = line.trim_start_matches("error: ");
+        let sep = match what.chars().last() {
+            None => "",
+            Some(':') => " ",
+            _ if line.starts_with('<') || line.starts_with('-') => ", ",
+            _ => "; ",
+        };
+        what.push_str(sep);
+        what.push_str(line);
+    }
+    let mut what = what.trim_end_matches(':').to_string();
+    if let (
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
+        Some(u),
+    ) = (e.kind(), usage)
+        && let Some(line) = missing_command(u)
+    {
+        what = line;
+    }
+    let id = match e.kind() {
+        ErrorKind::MissingRequiredArgument => "argumen wajib belum diberikan",
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "perintahnya belum lengkap"
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "nilai tidak sah",
+        ErrorKind::UnknownArgument => "argumen tidak dikenal",
+        ErrorKind::InvalidSubcommand => "perintah tidak dikenal",
+        ErrorKind::ArgumentConflict => "argumen ini tidak bisa dipakai bersama",
+        _ => "perintah tidak sah",
+    };
+    match usage {
+        Some(u) => format!("{what} (usage: {u}) — {id}; lihat --help"),
+        None => format!("{what} — {id}; lihat --help"),
+    }
+}
+
+/// "`berani draft` needs a command: new, edit, …", from the usage clap shows (`berani draft
+/// [OPTIONS] <COMMAND>`), instead of the whole help.
+fn missing_command(usage: &str) -> Option<String> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = vec![cmd.get_name().to_string()];
+    for word in usage.split_whitespace().skip(1) {
+        if word.starts_with(['[', '<']) {
+            break;
+        }
+        cmd = cmd.find_subcommand(word)?.clone();
+        path.push(word.to_string());
+    }
+    let names: Vec<&str> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    (!names.is_empty())
+        .then(|| format!("`{}` needs a command: {}", path.join(" "), names.join(", ")))
+}
+
 fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
     let home = cli.home.as_ref().ok_or_else(|| {
         fail(
@@ -301,6 +373,12 @@ fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
             "folder data belum ditentukan",
         )
     })?;
+    if home.exists() && !home.is_dir() {
+        return Err(Failure(format!(
+            "--home {}: not a folder (a file has that name) — bukan folder (ada file dengan nama itu)",
+            home.display()
+        )));
+    }
     let key = cli
         .key_file
         .clone()
@@ -310,7 +388,15 @@ fn home_and_key(cli: &Cli) -> Result<(&Path, KeyFile), Failure> {
 
 fn open_reporter(cli: &Cli) -> Result<Reporter, Failure> {
     let (home, key) = home_and_key(cli)?;
-    Ok(Reporter::open(home, &key)?)
+    Reporter::open(home, &key).map_err(|e| match e {
+        // The core's errors carry no paths; the folder is the one the user named.
+        CoreError::Io(e) => Failure(format!(
+            "--home {}: cannot open the folder: {} — folder data tidak bisa dibuka",
+            home.display(),
+            e.kind()
+        )),
+        e => e.into(),
+    })
 }
 
 /// `berani volunteer [CODE]`.
@@ -355,7 +441,13 @@ fn wipe_cmd(cli: &Cli, keep_sending: bool, yes: bool) -> Out {
         ));
     }
     let (home, key) = home_and_key(cli)?;
-    let out = wipe::wipe_home(home, &key, keep_sending)?;
+    let out = wipe::wipe_home(home, &key, keep_sending).map_err(|e| {
+        Failure(format!(
+            "--home {}: {e} — {}",
+            home.display(),
+            e.message_id()
+        ))
+    })?;
     if keep_sending {
         println!(
             "wiped; {} queued report(s) kept for delivery — dihapus; {} laporan antrean tetap dikirim",
@@ -562,18 +654,32 @@ fn run(cli: Cli) -> Out {
 fn profile_cmd(cli: &Cli, cmd: &ProfileCmd) -> Out {
     match cmd {
         ProfileCmd::Import { file, trust } => {
+            let trust = trust
+                .as_deref()
+                .map(str::parse::<ProfileKey>)
+                .transpose()
+                .map_err(|_| {
+                    fail(
+                        "--trust (or BERANI_PROFILE_KEY): not an ed25519:… public key",
+                        "kunci penanda tangan profil tidak sah",
+                    )
+                })?;
+            let r = open_reporter(cli)?;
+            // Said before anything is fetched: the first import needs the key.
+            if trust.is_none() && r.trusted_profile_key()?.is_none() {
+                return Err(fail(
+                    "agency profile: no profile-signing key is trusted yet; pass --trust \
+                     ed25519:KEY, the agency's profile-signing key (or set BERANI_PROFILE_KEY)",
+                    "belum ada kunci tepercaya; tambahkan --trust ed25519:KUNCI, kunci penanda \
+                     tangan profil dari lembaga (atau isi BERANI_PROFILE_KEY)",
+                ));
+            }
             let source = file.to_string_lossy();
             let signed = if source.starts_with("http://") || source.starts_with("https://") {
                 runtime()?.block_on(upload::fetch_profile(&source))?
             } else {
                 fs::read(file).map_err(|e| io_fail("cannot read", file, e))?
             };
-            let trust = trust
-                .as_deref()
-                .map(str::parse::<ProfileKey>)
-                .transpose()
-                .map_err(CoreError::from)?;
-            let r = open_reporter(cli)?;
             let p = r.import_profile(&signed, trust)?;
             println!(
                 "installed profile v{} of {} — profil lembaga terpasang",
@@ -715,16 +821,20 @@ fn write_private(path: &Path, data: &[u8]) -> Out {
         .map_err(|e| io_fail("cannot write", path, e))
 }
 
-fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
-    for v in fields.updates() {
-        r.update_draft(id, v)?;
-    }
-    for p in &fields.attach {
-        r.attach_file(id, p, false, false)?;
-    }
-    for p in &fields.voice_note {
-        r.attach_file(id, p, true, false)?;
-    }
+/// Applies `fields` (after `clear` and `remove` on `draft edit`) to a draft as one edit: all of
+/// it is saved, or none of it. A refused file is named by its flag and path.
+fn apply(r: &Reporter, id: &str, fields: &FieldArgs, clear: &[String], remove: &[String]) -> Out {
+    let mut edit = DraftEdit {
+        remove_attachments: remove.to_vec(),
+        fields: clear
+            .iter()
+            .map(|name| clear_value(name))
+            .collect::<Result<_, _>>()?,
+        attach: Vec::new(),
+    };
+    edit.fields.extend(fields.updates());
+    let files = fields.files();
+    edit.attach = files.iter().map(|(_, a)| a.clone()).collect();
     if !fields.keep_metadata.is_empty() {
         eprintln!(
             "{}\n{}",
@@ -732,10 +842,19 @@ fn apply(r: &Reporter, id: &str, fields: &FieldArgs) -> Out {
             strip::KEEP_METADATA_WARNING_EN
         );
     }
-    for p in &fields.keep_metadata {
-        r.attach_file(id, p, false, true)?;
+    match r.edit_draft(id, &edit) {
+        Ok(_) => Ok(()),
+        Err(EditRefused {
+            attachment: Some(i),
+            error,
+        }) => Err(Failure(format!(
+            "{} {}: {error} — {}",
+            files[i].0,
+            files[i].1.path.display(),
+            error.message_id()
+        ))),
+        Err(e) => Err(e.error.into()),
     }
-    Ok(())
 }
 
 fn clear_value(name: &str) -> Result<FieldValue, Failure> {
@@ -766,8 +885,8 @@ fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
     match cmd {
         DraftCmd::New(fields) => {
             let d = r.create_draft()?;
-            // Refused input must leave nothing behind, not a half-filled draft.
-            if let Err(e) = apply(&r, &d.id, fields) {
+            // Refused input must leave nothing behind, not an empty draft.
+            if let Err(e) = apply(&r, &d.id, fields, &[], &[]) {
                 r.delete_draft(&d.id)?;
                 return Err(e);
             }
@@ -780,14 +899,7 @@ fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
             clear,
             remove_attachment,
         } => {
-            r.draft(id)?;
-            for name in clear {
-                r.update_draft(id, clear_value(name)?)?;
-            }
-            for a in remove_attachment {
-                r.remove_attachment(id, a)?;
-            }
-            apply(&r, id, fields)?;
+            apply(&r, id, fields, clear, remove_attachment)?;
             println!("{id}");
             Ok(())
         }

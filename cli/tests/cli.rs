@@ -22,10 +22,16 @@ impl Env {
         self.p("home")
     }
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+    /// Runs with these environment variables set (and no profile key from the caller's).
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_berani"))
             .arg("--home")
             .arg(self.home())
             .args(args)
+            .env_remove("BERANI_PROFILE_KEY")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
@@ -40,7 +46,11 @@ impl Env {
     }
     /// Runs a command that must fail; returns its one-line error.
     fn err(&self, args: &[&str]) -> String {
-        let o = self.run(args);
+        self.err_with(args, &[])
+    }
+    /// [`Env::err`] with these environment variables set.
+    fn err_with(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let o = self.run_with(args, env);
         assert!(!o.status.success(), "{args:?} should fail");
         let e = String::from_utf8(o.stderr).unwrap();
         assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
@@ -191,51 +201,181 @@ fn report_from_draft_to_outbox() {
 fn bad_input_gets_one_clear_line_and_changes_nothing() {
     let e = Env::new();
     e.with_profile();
-    let id = e.ok(&["draft", "new", "--text", "isi"]).trim().to_string();
+    let id = e
+        .ok(&[
+            "draft",
+            "new",
+            "--text",
+            "isi",
+            "--district",
+            "33.16.09",
+            "--village",
+            "33.16.09.2001",
+            "--attach",
+            &fixture("photo.jpg"),
+        ])
+        .trim()
+        .to_string();
     let before = e.ok(&["draft", "show", &id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let attachment = shown["attachments"][0]["id"].as_str().unwrap().to_string();
+    let files = || fs::read_dir(e.home().join("files")).unwrap().count();
+    assert_eq!(files(), 1);
+    fs::write(e.p("notes.txt"), "just words").unwrap();
+    let notes = e.p("notes.txt");
+    let notes = notes.to_str().unwrap();
+    let notes_named = format!("--voice-note {notes}: ");
+    let photo_png = fixture("photo.png");
 
-    let err = e.err(&["draft", "edit", &id, "--district", "33.16.99"]);
-    assert!(
-        err.contains("district") && err.contains("Kecamatan"),
-        "{err}"
-    );
-    let err = e.err(&[
-        "draft",
-        "edit",
-        &id,
-        "--district",
-        "33.16.05",
-        "--village",
-        "33.16.01.2001",
-    ]);
-    assert!(err.contains("not in the chosen district"), "{err}");
-    let err = e.err(&["draft", "edit", &id, "--attach", "/no/such/file.jpg"]);
-    assert!(
-        err.contains("attachment") && err.contains("Lampiran"),
-        "{err}"
-    );
-    let err = e.err(&["draft", "edit", &id, "--category", "bogus"]);
-    assert!(err.contains("physical"), "{err}");
+    // Each refused edit, valid changes mixed with one bad one: one line naming what was wrong,
+    // and the whole draft (fields, attachments, times) and its files exactly as before.
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["--district", "33.16.99"],
+            vec!["district", "Kecamatan"],
+        ),
+        (
+            vec!["--category", "sexual", "--district", "99.99.99"],
+            vec!["District: area code is not known", "Kecamatan"],
+        ),
+        (
+            vec!["--district", "33.16.05", "--village", "33.16.01.2001"],
+            vec!["not in the chosen district"],
+        ),
+        (
+            vec!["--clear", "description", "--village", "33.16.01.2001"],
+            vec!["not in the chosen district"],
+        ),
+        (
+            vec!["--remove-attachment", &attachment, "--date", "2999-01-01"],
+            vec!["date is in the future", "tanggal belum terjadi"],
+        ),
+        (
+            vec!["--remove-attachment", "nope", "--text", "DIUBAH"],
+            vec!["attachment not found"],
+        ),
+        (
+            vec!["--clear", "nonsense", "--text", "DIUBAH"],
+            vec!["--clear", "unknown field name"],
+        ),
+        (
+            vec!["--text", "DIUBAH", "--attach", "/no/such/file.jpg"],
+            vec![
+                "--attach /no/such/file.jpg: ",
+                "file cannot be read",
+                "Lampiran: file tidak bisa dibaca",
+            ],
+        ),
+        (
+            vec![
+                "--text",
+                "DIUBAH",
+                "--attach",
+                &photo_png,
+                "--voice-note",
+                notes,
+            ],
+            vec![&notes_named, "cannot be sent"],
+        ),
+        (vec!["--category", "bogus"], vec!["physical"]),
+    ];
+    for (args, expect) in &cases {
+        let mut argv = vec!["draft", "edit", id.as_str()];
+        argv.extend(args);
+        let err = e.err(&argv);
+        for want in expect {
+            assert!(err.contains(want), "{args:?}: {want:?} not in {err}");
+        }
+        assert_eq!(
+            e.ok(&["draft", "show", &id, "--json"]),
+            before,
+            "{args:?} changed the draft"
+        );
+        assert_eq!(files(), 1, "{args:?} left a file behind");
+    }
     let err = e.err(&["submit", &id]);
     assert!(err.contains("category") && err.contains("wajib"), "{err}");
     e.err(&["draft", "show", "nope"]);
-    // The failed edits left only the valid district change from the village attempt.
+    e.err(&["draft", "edit", "nope", "--text", "x"]);
+
+    // The same kinds of change, all valid, are saved together.
+    e.ok(&[
+        "draft",
+        "edit",
+        &id,
+        "--category",
+        "sexual",
+        "--clear",
+        "village",
+        "--district",
+        "33.16.05",
+        "--remove-attachment",
+        &attachment,
+        "--attach",
+        &fixture("photo.png"),
+    ]);
     let after: serde_json::Value =
         serde_json::from_str(&e.ok(&["draft", "show", &id, "--json"])).unwrap();
-    let before: serde_json::Value = serde_json::from_str(&before).unwrap();
-    assert_eq!(after["description"], before["description"]);
+    assert_eq!(after["category"], "sexual");
+    assert_eq!(after["location"]["district"], "33.16.05");
     assert_eq!(after["location"]["village"], serde_json::Value::Null);
-    assert_eq!(after["attachments"], before["attachments"]);
+    assert_eq!(after["attachments"].as_array().unwrap().len(), 1);
+    assert_eq!(after["attachments"][0]["mime"], "image/png");
+    assert_eq!(files(), 1);
 
-    // A new draft with a bad field is not left behind half-made.
+    // A new draft with a bad field or file is not left behind half-made.
     let n = e.ok(&["draft", "list"]).lines().count();
     e.err(&["draft", "new", "--text", "x", "--district", "99.99.99"]);
+    let err = e.err(&[
+        "draft",
+        "new",
+        "--text",
+        "x",
+        "--attach",
+        &fixture("photo.jpg"),
+        "--attach",
+        "/no/such/file.jpg",
+    ]);
+    assert!(err.contains("--attach /no/such/file.jpg: "), "{err}");
     assert_eq!(e.ok(&["draft", "list"]).lines().count(), n);
+    assert_eq!(files(), 1);
 
-    // A corrupt profile file and a missing home.
-    fs::write(e.p("bad.jws"), "{}").unwrap();
-    let err = e.err(&["profile", "import", e.p("bad.jws").to_str().unwrap()]);
-    assert!(err.contains("malformed"), "{err}");
+    // Profiles that are not signed, not JSON, or carry a malformed TLS pin; the installed
+    // one stays.
+    let installed = e.ok(&["profile", "show", "--json"]);
+    fs::write(e.p("bad.jws"), "not json").unwrap();
+    fs::write(e.p("empty.jws"), "{}").unwrap();
+    let mut profile: serde_json::Value =
+        serde_json::from_slice(&fs::read(e.p("profile.json")).unwrap()).unwrap();
+    profile["version"] = 2.into();
+    profile["tls_spki_sha256"] = "abc".into();
+    fs::write(e.p("pin.json"), profile.to_string()).unwrap();
+    e.ok(&[
+        "profile",
+        "sign",
+        "--key",
+        e.p("sign.pem").to_str().unwrap(),
+        e.p("pin.json").to_str().unwrap(),
+        e.p("pin.jws").to_str().unwrap(),
+    ]);
+    for (file, want) in [
+        ("bad.jws", "profile is malformed: not a signed profile"),
+        ("empty.jws", "profile is not signed"),
+        ("profile.json", "profile is not signed"),
+        (
+            "pin.jws",
+            "tls_spki_sha256 is not base64 of a SHA-256 digest",
+        ),
+    ] {
+        let err = e.err(&["profile", "import", e.p(file).to_str().unwrap()]);
+        assert!(err.contains(want), "{file}: {err}");
+        if want.contains("not signed") {
+            assert!(err.contains("tidak bertanda tangan"), "{err}");
+        }
+    }
+    assert_eq!(e.ok(&["profile", "show", "--json"]), installed);
+
+    // A missing home.
     let o = Command::new(env!("CARGO_BIN_EXE_berani"))
         .args(["outbox"])
         .env_remove("BERANI_HOME")
@@ -243,6 +383,101 @@ fn bad_input_gets_one_clear_line_and_changes_nothing() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--home"));
+}
+
+/// A usage error: exit status 2 and one line.
+fn usage_error(o: &Output, args: &[&str]) -> String {
+    assert_eq!(o.status.code(), Some(2), "{args:?}");
+    let e = String::from_utf8(o.stderr.clone()).unwrap();
+    assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: one line: {e}");
+    assert!(e.starts_with("berani: "), "{e}");
+    e
+}
+
+#[test]
+fn usage_errors_name_the_missing_argument_on_one_line() {
+    let e = Env::new();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["draft", "show"],
+            &["not provided: <ID>", "usage: berani draft show <ID>"],
+        ),
+        (
+            &["submit"],
+            &["not provided: <ID>", "usage: berani submit <ID>"],
+        ),
+        (
+            &["seal"],
+            &["not provided: --recipient <RECIPIENTS>, <INPUT>, <OUTPUT>"],
+        ),
+        (&["seal", "-r", "x"], &["not provided: <INPUT>, <OUTPUT>"]),
+        (
+            &["open", "a", "b"],
+            &["not provided: --identity <IDENTITY>"],
+        ),
+        (
+            &["draft", "new", "--date-from", "2026-01-01"],
+            &["not provided: --date-to <DATE_TO>"],
+        ),
+        (&["relay", "export", "x"], &["not provided: <FILE>"]),
+        (
+            &["draft"],
+            &["`berani draft` needs a command: new, edit, show, list, delete"],
+        ),
+        (&[], &["`berani` needs a command: profile, draft, submit"]),
+        (
+            &["draft", "new", "--textt", "x"],
+            &["'--textt'", "similar argument exists: '--text'"],
+        ),
+        (&["frobnicate"], &["'frobnicate'"]),
+    ];
+    for (args, expect) in cases {
+        let err = usage_error(&e.run(args), args);
+        for want in *expect {
+            assert!(err.contains(want), "{args:?}: {want:?} not in {err}");
+        }
+        assert!(err.contains(" — ") && err.contains("lihat --help"), "{err}");
+        if err.contains("not provided") {
+            assert!(err.contains("argumen wajib belum diberikan"), "{err}");
+        }
+    }
+    // Help and version are not errors.
+    assert!(e.run(&["--help"]).status.success());
+    assert!(e.run(&["--version"]).status.success());
+}
+
+#[test]
+fn a_home_that_is_a_file_or_under_one_is_named() {
+    let e = Env::new();
+    fs::write(e.p("a-file"), "x").unwrap();
+    for (home, want) in [
+        (e.p("a-file"), "not a folder (a file has that name)"),
+        (e.p("a-file/sub"), "cannot open the folder: not a directory"),
+    ] {
+        for args in [&["draft", "list"][..], &["wipe", "--yes"], &["outbox"]] {
+            let o = Command::new(env!("CARGO_BIN_EXE_berani"))
+                .arg("--home")
+                .arg(&home)
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{args:?}");
+            let err = String::from_utf8(o.stderr).unwrap();
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+            let named = format!("berani: --home {}: ", home.display());
+            assert!(err.starts_with(&named), "{args:?}: {err}");
+            // The wipe does not open the store, so its reason is its own.
+            if args[0] != "wipe" || !want.starts_with("cannot open") {
+                assert!(err.contains(want), "{args:?}: {err}");
+            }
+            assert!(!err.contains("ruang penyimpanan"), "{err}");
+        }
+    }
+    assert_eq!(
+        fs::read(e.p("a-file")).unwrap(),
+        b"x",
+        "the file is untouched"
+    );
 }
 
 #[test]
@@ -502,6 +737,54 @@ fn a_profile_is_fetched_from_the_intake_server_and_still_verified() {
         &key,
     ]);
     assert!(err.contains("could not connect"), "{err}");
+}
+
+#[test]
+fn the_first_profile_import_asks_for_the_key_or_takes_it_from_the_environment() {
+    let agency = Env::new();
+    let key = agency.with_profile();
+    let jws = agency.p("profile.jws");
+    let jws = jws.to_str().unwrap();
+    let e = Env::new();
+
+    // A fresh home, no --trust: the line says what to pass, in both languages.
+    let err = e.err(&["profile", "import", jws]);
+    for want in [
+        "pass --trust ed25519:KEY, the agency's profile-signing key",
+        "BERANI_PROFILE_KEY",
+        "tambahkan --trust ed25519:KUNCI, kunci penanda tangan profil dari lembaga",
+    ] {
+        assert!(err.contains(want), "{want:?} not in {err}");
+    }
+    e.err(&["profile", "show"]);
+
+    // BERANI_PROFILE_KEY stands in for --trust: a malformed one is named, a right one pins.
+    let err = e.err_with(
+        &["profile", "import", jws],
+        &[("BERANI_PROFILE_KEY", "ed25519:xyz")],
+    );
+    assert!(err.contains("--trust (or BERANI_PROFILE_KEY)"), "{err}");
+    e.err(&["profile", "show"]);
+    let o = e.run_with(&["profile", "import", jws], &[("BERANI_PROFILE_KEY", &key)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("installed profile v1"));
+    assert!(
+        e.ok(&["profile", "show"])
+            .contains(&format!("signing key: {key}"))
+    );
+
+    // Once a key is pinned, another one from the environment is refused, and an import
+    // without any key is checked against the pinned one.
+    let other = e.ok(&["profile", "keygen", e.p("other.pem").to_str().unwrap()]);
+    let err = e.err_with(
+        &["profile", "import", jws],
+        &[("BERANI_PROFILE_KEY", other.trim())],
+    );
+    assert!(err.contains("different profile-signing key"), "{err}");
+    assert!(
+        e.ok(&["profile", "import", jws])
+            .contains("installed profile v1")
+    );
 }
 
 #[test]

@@ -16,6 +16,10 @@ pub enum JwsError {
     /// Not a flattened JWS, or the wrong algorithm or type.
     #[error("not a signed document of the expected type")]
     Malformed,
+    /// A JSON document without a signature: a JWS whose `signature` is missing or empty, or
+    /// a bare document that was never signed.
+    #[error("the document is not signed")]
+    Unsigned,
     /// The signature does not verify under the key.
     #[error("signature is not valid for the trusted key")]
     BadSignature,
@@ -140,9 +144,19 @@ pub fn sign(typ: &str, payload: &[u8], key: &SigningKey) -> Vec<u8> {
     serde_json::to_vec_pretty(&jws).expect("jws")
 }
 
-/// Checks a flattened JWS of type `typ` against `key` and returns its payload bytes.
+/// Checks a flattened JWS of type `typ` against `key` and returns its payload bytes. A JSON
+/// object with no signature (missing, `null` or empty) is [`JwsError::Unsigned`].
 pub fn verify(typ: &str, signed: &[u8], key: &PublicKey) -> Result<Vec<u8>, JwsError> {
-    let jws: Jws = serde_json::from_slice(signed).map_err(|_| JwsError::Malformed)?;
+    let doc: serde_json::Value = serde_json::from_slice(signed).map_err(|_| JwsError::Malformed)?;
+    let unsigned = doc.as_object().is_some_and(|o| match o.get("signature") {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    });
+    if unsigned {
+        return Err(JwsError::Unsigned);
+    }
+    let jws: Jws = serde_json::from_value(doc).map_err(|_| JwsError::Malformed)?;
     let header = URL_SAFE_NO_PAD
         .decode(&jws.protected)
         .ok()
@@ -184,7 +198,22 @@ mod tests {
             verify("t+json", &signed, &other),
             Err(JwsError::BadSignature)
         );
-        assert_eq!(verify("t+json", b"{}", &pk), Err(JwsError::Malformed));
+        assert_eq!(verify("t+json", b"{}", &pk), Err(JwsError::Unsigned));
+        assert_eq!(verify("t+json", b"[]", &pk), Err(JwsError::Malformed));
+        assert_eq!(verify("t+json", b"not json", &pk), Err(JwsError::Malformed));
+        let mut stripped: serde_json::Value = serde_json::from_slice(&signed).unwrap();
+        stripped["signature"] = "".into();
+        let empty = serde_json::to_vec(&stripped).unwrap();
+        assert_eq!(verify("t+json", &empty, &pk), Err(JwsError::Unsigned));
+        stripped["signature"] = serde_json::Value::Null;
+        let null = serde_json::to_vec(&stripped).unwrap();
+        assert_eq!(verify("t+json", &null, &pk), Err(JwsError::Unsigned));
+        stripped.as_object_mut().unwrap().remove("signature");
+        let missing = serde_json::to_vec(&stripped).unwrap();
+        assert_eq!(verify("t+json", &missing, &pk), Err(JwsError::Unsigned));
+        stripped["signature"] = 7.into();
+        let number = serde_json::to_vec(&stripped).unwrap();
+        assert_eq!(verify("t+json", &number, &pk), Err(JwsError::Malformed));
         assert!("ed25519:xyz".parse::<PublicKey>().is_err());
         assert!(
             SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")

@@ -28,4 +28,4 @@ pub mod volunteer;
 pub mod wipe;
 
 pub use error::{CoreError, Field, FieldError, Reason};
-pub use reporter::Reporter;
+pub use reporter::{DraftEdit, EditRefused, NewAttachment, Reporter};

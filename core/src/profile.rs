@@ -16,6 +16,8 @@ use crate::jws::{self, JwsError};
 const TYP: &str = "berani-profile+json";
 /// The profile format this build reads and writes.
 pub const PROFILE_SCHEMA_VERSION: u32 = 1;
+/// Why a profile's TLS pin is refused.
+pub(crate) const BAD_PIN: &str = "tls_spki_sha256 is not base64 of a SHA-256 digest";
 /// Upper bound on `max_attachment_bytes` a profile may set (2 GiB).
 const MAX_ATTACHMENT_CAP: u64 = 2 << 30;
 
@@ -73,6 +75,10 @@ pub enum ProfileError {
     /// Not a signed profile, or a field is malformed.
     #[error("profile is malformed: {0}")]
     Malformed(&'static str),
+    /// A profile without a signature: a JWS whose signature was removed, or the bare profile
+    /// JSON that was meant to be signed.
+    #[error("profile is not signed; import the signed profile (.jws) the agency publishes")]
+    Unsigned,
     /// The signature does not verify under the trusted key (tampered, or signed by another key).
     #[error("profile signature is not valid for the trusted key")]
     BadSignature,
@@ -116,6 +122,9 @@ impl ProfileError {
     pub fn message_id(&self) -> &'static str {
         match self {
             ProfileError::Malformed(_) => "profil rusak",
+            ProfileError::Unsigned => {
+                "profil tidak bertanda tangan; pakai profil bertanda tangan (.jws) dari lembaga"
+            }
             ProfileError::BadSignature => "tanda tangan tidak sah",
             ProfileError::Expired => "profil sudah kedaluwarsa",
             ProfileError::Older { .. } => "profil lebih lama dari yang terpasang",
@@ -140,6 +149,7 @@ impl From<JwsError> for ProfileError {
     fn from(e: JwsError) -> Self {
         match e {
             JwsError::Malformed => ProfileError::Malformed("not a signed profile"),
+            JwsError::Unsigned => ProfileError::Unsigned,
             JwsError::BadSignature => ProfileError::BadSignature,
             JwsError::BadKey => ProfileError::BadKey,
         }
@@ -188,8 +198,14 @@ fn check(p: &AgencyProfile) -> Result<(), ProfileError> {
     if p.recipients().is_none() {
         return Err(ProfileError::Malformed("invalid recipient key"));
     }
+    // Plain http:// stays allowed, by decision: loopback tests, the demo and trial set-ups
+    // without a certificate use it, and parts are age-sealed before they leave the phone.
+    // What it exposes is written in README, "How a report is kept safe".
     if !(p.intake_url.starts_with("https://") || p.intake_url.starts_with("http://")) {
         return Err(ProfileError::Malformed("intake URL must be http(s)"));
+    }
+    if let Some(pin) = &p.tls_spki_sha256 {
+        crate::upload::tls::parse_pin(pin).map_err(|_| ProfileError::Malformed(BAD_PIN))?;
     }
     if p.max_attachment_bytes == 0 || p.max_attachment_bytes > MAX_ATTACHMENT_CAP {
         return Err(ProfileError::Malformed("attachment limit out of range"));
@@ -286,7 +302,11 @@ pub(crate) mod tests {
             Err(ProfileError::Expired)
         );
         assert!(matches!(
-            verify(b"{}", &key.public(), now),
+            verify(
+                br#"{"protected":"e30","payload":"e30","signature":"!"}"#,
+                &key.public(),
+                now
+            ),
             Err(ProfileError::Malformed(_))
         ));
         let mut unknown = p.clone();
@@ -295,5 +315,71 @@ pub(crate) mod tests {
             verify(&sign(&unknown, &key), &key.public(), now),
             Err(ProfileError::UnknownRegency)
         );
+    }
+    #[test]
+    fn refuses_unsigned_profiles_with_their_own_error() {
+        let key = SigningKey::generate();
+        let p = sample(1, &Identity::generate());
+        let now = OffsetDateTime::now_utc();
+        let mut jws: serde_json::Value = serde_json::from_slice(&sign(&p, &key)).unwrap();
+        jws["signature"] = "".into();
+        let empty = serde_json::to_vec(&jws).unwrap();
+        jws.as_object_mut().unwrap().remove("signature");
+        let stripped = serde_json::to_vec(&jws).unwrap();
+        let bare = serde_json::to_vec(&p).unwrap();
+        for (what, bytes) in [("empty", empty), ("stripped", stripped), ("bare", bare)] {
+            assert_eq!(
+                verify(&bytes, &key.public(), now),
+                Err(ProfileError::Unsigned),
+                "{what}"
+            );
+        }
+        assert!(ProfileError::Unsigned.to_string().contains("not signed"));
+        assert!(
+            ProfileError::Unsigned
+                .message_id()
+                .contains("tidak bertanda tangan")
+        );
+        // Not JSON at all stays malformed.
+        assert!(matches!(
+            verify(b"not json", &key.public(), now),
+            Err(ProfileError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn a_tls_pin_must_be_base64_of_a_sha256_digest() {
+        let key = SigningKey::generate();
+        let now = OffsetDateTime::now_utc();
+        let digest = [7u8; 32];
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        let good = [
+            STANDARD.encode(digest),
+            STANDARD_NO_PAD.encode(digest),
+            URL_SAFE_NO_PAD.encode([0xfbu8; 32]),
+            format!("sha256/{}", STANDARD.encode(digest)),
+        ];
+        for pin in good {
+            let mut p = sample(1, &Identity::generate());
+            p.tls_spki_sha256 = Some(pin.clone());
+            assert_eq!(verify(&sign(&p, &key), &key.public(), now), Ok(p), "{pin}");
+        }
+        let bad = [
+            String::new(),
+            "not a pin!".to_string(),
+            STANDARD.encode([7u8; 31]),
+            STANDARD.encode([7u8; 33]),
+            crate::crypto::hex(&digest),
+        ];
+        for pin in bad {
+            let mut p = sample(1, &Identity::generate());
+            p.tls_spki_sha256 = Some(pin.clone());
+            assert_eq!(
+                verify(&sign(&p, &key), &key.public(), now),
+                Err(ProfileError::Malformed(BAD_PIN)),
+                "{pin:?}"
+            );
+        }
     }
 }

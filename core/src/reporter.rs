@@ -3,7 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, params};
 use time::{Duration, OffsetDateTime};
@@ -60,6 +60,106 @@ struct DraftBody {
 struct AttachmentRow {
     file: String,
     info: Attachment,
+}
+
+/// A file to add to a draft in a [`DraftEdit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// The file; it is copied in, stripped and encrypted as by [`Reporter::attach_file`].
+    pub path: PathBuf,
+    /// A recording made as the report's voice note (counts as audio).
+    pub voice_note: bool,
+    /// Keep the file's identifying metadata: the reporter's expert choice (see
+    /// [`Reporter::attach_file`]).
+    pub keep_metadata: bool,
+}
+
+/// Several changes to one draft, applied by [`Reporter::edit_draft`] all together or not at
+/// all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DraftEdit {
+    /// Attachments to remove, by id; removed first.
+    pub remove_attachments: Vec<String>,
+    /// Field values, applied in this order; a `None` value clears its field.
+    pub fields: Vec<FieldValue>,
+    /// Files to attach, in this order, after the fields.
+    pub attach: Vec<NewAttachment>,
+}
+
+impl DraftEdit {
+    /// True when the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.remove_attachments.is_empty() && self.fields.is_empty() && self.attach.is_empty()
+    }
+}
+
+/// Why a [`DraftEdit`] was refused. The draft is exactly as it was before: no field, no
+/// removal and no file of the edit was kept.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct EditRefused {
+    /// The index in [`DraftEdit::attach`] of the file that was refused, when the refusal is
+    /// about one file. The core's errors carry no paths; a front end names the file from this.
+    pub attachment: Option<usize>,
+    /// What was wrong.
+    pub error: CoreError,
+}
+
+impl From<CoreError> for EditRefused {
+    fn from(error: CoreError) -> Self {
+        EditRefused {
+            attachment: None,
+            error,
+        }
+    }
+}
+
+impl From<FieldError> for EditRefused {
+    fn from(e: FieldError) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
+impl From<rusqlite::Error> for EditRefused {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::from(e).into()
+    }
+}
+
+impl From<EditRefused> for CoreError {
+    fn from(e: EditRefused) -> Self {
+        e.error
+    }
+}
+
+/// An attachment file written (encrypted) by an edit that is not committed yet.
+struct Staged {
+    file: String,
+    info: Attachment,
+}
+
+/// A [`DraftEdit`] checked against the draft as stored: the new body, the attachments to
+/// remove (id, file) and how many attachments stay.
+struct EditPlan {
+    body: DraftBody,
+    removed: Vec<(String, String)>,
+    kept: usize,
+}
+
+/// Refuses adding `adding` files to a draft that keeps `kept`, naming the first file too many.
+fn check_count(kept: usize, adding: usize) -> Result<(), EditRefused> {
+    if adding > 0 && kept + adding > MAX_ATTACHMENTS {
+        return Err(EditRefused {
+            attachment: Some(MAX_ATTACHMENTS.saturating_sub(kept)),
+            error: FieldError::with_limit(
+                Field::Attachment,
+                Reason::TooMany,
+                MAX_ATTACHMENTS as u64,
+            )
+            .into(),
+        });
+    }
+    Ok(())
 }
 
 fn now() -> OffsetDateTime {
@@ -383,21 +483,161 @@ impl Reporter {
     /// Sets one field of a draft, checking it first; the draft is saved at once. A refused
     /// value leaves the draft as it was.
     pub fn update_draft(&self, id: &str, value: FieldValue) -> Result<Draft> {
-        self.store.write(|tx| {
-            let mut body = self.load_body(tx, id)?;
-            body.fields.set(value, today())?;
-            body.updated_at = now();
+        let edit = DraftEdit {
+            fields: vec![value],
+            ..DraftEdit::default()
+        };
+        Ok(self.edit_draft(id, &edit)?)
+    }
+
+    /// Applies several changes to one draft as one: its removals, then its field values in
+    /// order, then its files. Either all of them are saved, in one transaction, or none: a
+    /// refused value, an unknown attachment id or a refused file leaves the draft exactly as
+    /// it was, and the files this edit had already copied in are deleted again. The error
+    /// says which file of [`DraftEdit::attach`] was refused, when it was one.
+    ///
+    /// Field values and removals are checked before any file is copied, so a wrong value does
+    /// not cost copying a large video first.
+    pub fn edit_draft(&self, id: &str, edit: &DraftEdit) -> Result<Draft, EditRefused> {
+        self.apply_edit(id, edit)?;
+        Ok(self.draft(id)?)
+    }
+
+    /// Loads the draft and applies `edit`'s removals and field values to it in memory,
+    /// checking each; nothing is written.
+    fn plan_edit(
+        &self,
+        c: &rusqlite::Connection,
+        id: &str,
+        edit: &DraftEdit,
+        today: time::Date,
+    ) -> Result<EditPlan> {
+        let mut body = self.load_body(c, id)?;
+        let mut removed: Vec<(String, String)> = Vec::new();
+        for a in &edit.remove_attachments {
+            let file: String = c
+                .query_row(
+                    "SELECT file FROM attachments WHERE id = ?1 AND draft_id = ?2",
+                    [a, id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(CoreError::NotFound("attachment"))?;
+            if !removed.iter().any(|(x, _)| x == a) {
+                removed.push((a.clone(), file));
+            }
+        }
+        for v in &edit.fields {
+            body.fields.set(v.clone(), today)?;
+        }
+        let count: i64 = c.query_row(
+            "SELECT count(*) FROM attachments WHERE draft_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+        Ok(EditPlan {
+            body,
+            kept: usize::try_from(count)
+                .unwrap_or(0)
+                .saturating_sub(removed.len()),
+            removed,
+        })
+    }
+
+    fn apply_edit(&self, id: &str, edit: &DraftEdit) -> Result<Vec<Attachment>, EditRefused> {
+        let today = today();
+        // Checked first (and again in the transaction): a missing draft, an unknown
+        // attachment, a refused value or one file too many costs no copying.
+        let plan = self.store.read(|c| self.plan_edit(c, id, edit, today))?;
+        if edit.is_empty() {
+            return Ok(Vec::new());
+        }
+        check_count(plan.kept, edit.attach.len())?;
+        let mut staged: Vec<Staged> = Vec::with_capacity(edit.attach.len());
+        if !edit.attach.is_empty() {
+            let max = self.max_attachment_bytes()?;
+            for (i, a) in edit.attach.iter().enumerate() {
+                match self.stage_attachment(a, max) {
+                    Ok(s) => staged.push(s),
+                    Err(error) => {
+                        self.discard(&staged);
+                        return Err(EditRefused {
+                            attachment: Some(i),
+                            error,
+                        });
+                    }
+                }
+            }
+            if let Err(e) = self.store.sync_dir(&self.store.files_dir()) {
+                self.discard(&staged);
+                return Err(e.into());
+            }
+        }
+        let mut refused_at = None;
+        let committed = self.store.write(|tx| {
+            // Planned again inside the transaction, on the draft as it is now.
+            let mut plan = self.plan_edit(tx, id, edit, today)?;
+            if let Err(e) = check_count(plan.kept, staged.len()) {
+                refused_at = e.attachment;
+                return Err(e.error);
+            }
+            for (aid, _) in &plan.removed {
+                tx.execute("DELETE FROM attachments WHERE id = ?1", [aid])?;
+            }
+            for s in &staged {
+                let sealed = self.store.records().seal(
+                    format!("attachments:{}", s.info.id).as_bytes(),
+                    &serde_json::to_vec(&s.info).expect("attachment serialises"),
+                );
+                tx.execute(
+                    "INSERT INTO attachments (id, draft_id, position, file, body)
+                     VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM attachments
+                                      WHERE draft_id = ?2), ?3, ?4)",
+                    params![s.info.id, id, s.file, sealed],
+                )?;
+            }
+            plan.body.updated_at = now();
             tx.execute(
                 "UPDATE drafts SET body = ?2, updated_at = ?3 WHERE id = ?1",
                 params![
                     id,
-                    self.seal_draft(id, &body),
-                    body.updated_at.unix_timestamp()
+                    self.seal_draft(id, &plan.body),
+                    plan.body.updated_at.unix_timestamp()
                 ],
             )?;
-            Ok(())
-        })?;
-        self.draft(id)
+            Ok(plan.removed)
+        });
+        match committed {
+            Ok(removed) => {
+                if !removed.is_empty() {
+                    let files: Vec<String> = removed.into_iter().map(|(_, f)| f).collect();
+                    // The edit is saved; a file that cannot be deleted now is named by no
+                    // row, so the next open sweeps it.
+                    let _ = self.remove_files(&files);
+                }
+                Ok(staged.into_iter().map(|s| s.info).collect())
+            }
+            Err(error) => {
+                self.discard(&staged);
+                Err(EditRefused {
+                    attachment: refused_at,
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Deletes the files of an edit that was refused.
+    fn discard(&self, staged: &[Staged]) {
+        if staged.is_empty() {
+            return;
+        }
+        let dir = self.store.files_dir();
+        for s in staged {
+            // One that cannot be deleted now is named by no row: the next open sweeps it.
+            let _ = files::remove(&files::path_in(&dir, &s.file));
+        }
+        let _ = self.store.sync_dir(&dir);
     }
 
     /// One draft.
@@ -455,7 +695,9 @@ impl Reporter {
     /// [`crate::strip`]) is removed on the way in, before anything is stored, unless
     /// `keep_metadata` is set: the reporter's expert choice to keep it as evidence, which a
     /// front end offers only with [`crate::strip::KEEP_METADATA_WARNING_ID`] (or `_EN`).
-    /// Types the core cannot strip pass through unchanged.
+    /// Types the core cannot strip pass through unchanged. A refused file leaves the draft as
+    /// it was. To attach several files with other changes, all or nothing, see
+    /// [`Reporter::edit_draft`].
     pub fn attach_file(
         &self,
         draft_id: &str,
@@ -463,13 +705,26 @@ impl Reporter {
         voice_note: bool,
         keep_metadata: bool,
     ) -> Result<Attachment> {
+        let edit = DraftEdit {
+            attach: vec![NewAttachment {
+                path: path.to_path_buf(),
+                voice_note,
+                keep_metadata,
+            }],
+            ..DraftEdit::default()
+        };
+        self.apply_edit(draft_id, &edit)?
+            .pop()
+            .ok_or(CoreError::NotFound("attachment"))
+    }
+
+    /// Copies one file into the files folder, stripped and encrypted, without recording it
+    /// anywhere yet. A refused file leaves nothing behind.
+    fn stage_attachment(&self, a: &NewAttachment, max: u64) -> Result<Staged> {
         let unreadable = || FieldError::new(Field::Attachment, Reason::Unreadable);
         let not_removed = || FieldError::new(Field::Attachment, Reason::MetadataNotRemoved);
         let unsupported = || FieldError::new(Field::Attachment, Reason::UnsupportedType);
-        let max = self.max_attachment_bytes()?;
-        // Fail early on a missing draft, before copying a large file.
-        self.draft(draft_id)?;
-        let mut src = File::open(path).map_err(|_| unreadable())?;
+        let mut src = File::open(&a.path).map_err(|_| unreadable())?;
         let meta = src.metadata().map_err(|_| unreadable())?;
         if !meta.is_file() {
             return Err(unreadable().into());
@@ -487,9 +742,9 @@ impl Reporter {
             return Err(FieldError::new(Field::Attachment, Reason::Empty).into());
         }
         let mime = attach::sniff(&head).ok_or_else(unsupported)?;
-        let kind = attach::classify(mime, voice_note).ok_or_else(unsupported)?;
+        let kind = attach::classify(mime, a.voice_note).ok_or_else(unsupported)?;
         src.seek(SeekFrom::Start(0)).map_err(|_| unreadable())?;
-        let method = if keep_metadata {
+        let method = if a.keep_metadata {
             strip::Method::None
         } else {
             strip::method_for(mime)
@@ -526,88 +781,40 @@ impl Reporter {
             max,
         );
         drop(reader);
-        let result = (|| {
-            let size = match copied {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
-                    return Err(
-                        FieldError::with_limit(Field::Attachment, Reason::TooLarge, max).into(),
-                    );
-                }
-                Err(e) if e.kind() == io::ErrorKind::StorageFull => return Err(e.into()),
-                Err(_) => return Err(unreadable().into()),
-            };
-            if size == 0 {
-                return Err(FieldError::new(Field::Attachment, Reason::Empty).into());
+        let size = match copied {
+            Ok(0) => Err(FieldError::new(Field::Attachment, Reason::Empty).into()),
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+                Err(FieldError::with_limit(Field::Attachment, Reason::TooLarge, max).into())
             }
-            let info = Attachment {
-                id: crypto::random_id(),
-                kind,
-                mime: mime.to_string(),
-                size,
-                added_at: now(),
-            };
-            self.store.sync_dir(&self.store.files_dir())?;
-            let sealed = self.store.records().seal(
-                format!("attachments:{}", info.id).as_bytes(),
-                &serde_json::to_vec(&info).expect("attachment serialises"),
-            );
-            self.store.write(|tx| {
-                let count: i64 = tx.query_row(
-                    "SELECT count(*) FROM attachments WHERE draft_id = ?1",
-                    [draft_id],
-                    |r| r.get(0),
-                )?;
-                if count as usize >= MAX_ATTACHMENTS {
-                    return Err(FieldError::with_limit(
-                        Field::Attachment,
-                        Reason::TooMany,
-                        MAX_ATTACHMENTS as u64,
-                    )
-                    .into());
-                }
-                let mut body = self.load_body(tx, draft_id)?;
-                body.updated_at = now();
-                tx.execute(
-                    "INSERT INTO attachments (id, draft_id, position, file, body)
-                     VALUES (?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM attachments
-                                      WHERE draft_id = ?2), ?3, ?4)",
-                    params![info.id, draft_id, file, sealed],
-                )?;
-                tx.execute(
-                    "UPDATE drafts SET body = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![
-                        draft_id,
-                        self.seal_draft(draft_id, &body),
-                        body.updated_at.unix_timestamp()
-                    ],
-                )?;
-                Ok(())
-            })?;
-            Ok(info)
-        })();
-        if result.is_err() {
-            let _ = files::remove(&dest);
+            Err(e) if e.kind() == io::ErrorKind::StorageFull => Err(e.into()),
+            Err(_) => Err(unreadable().into()),
+        };
+        match size {
+            Ok(size) => Ok(Staged {
+                file,
+                info: Attachment {
+                    id: crypto::random_id(),
+                    kind,
+                    mime: mime.to_string(),
+                    size,
+                    added_at: now(),
+                },
+            }),
+            Err(e) => {
+                let _ = files::remove(&dest);
+                Err(e)
+            }
         }
-        result
     }
 
     /// Removes an attachment from a draft and deletes its file.
     pub fn remove_attachment(&self, draft_id: &str, attachment_id: &str) -> Result<Draft> {
-        let file: String = self.store.write(|tx| {
-            let file: String = tx
-                .query_row(
-                    "SELECT file FROM attachments WHERE id = ?1 AND draft_id = ?2",
-                    [attachment_id, draft_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(CoreError::NotFound("attachment"))?;
-            tx.execute("DELETE FROM attachments WHERE id = ?1", [attachment_id])?;
-            Ok(file)
-        })?;
-        self.remove_files(&[file])?;
-        self.draft(draft_id)
+        let edit = DraftEdit {
+            remove_attachments: vec![attachment_id.to_string()],
+            ..DraftEdit::default()
+        };
+        Ok(self.edit_draft(draft_id, &edit)?)
     }
 
     // ----- submit ---------------------------------------------------------------------------

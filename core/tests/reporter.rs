@@ -12,7 +12,7 @@ use berani_core::model::{
     VictimSex,
 };
 use berani_core::outbox::{FailureReason, PartKind, ReportState};
-use berani_core::{CoreError, Field, Reason};
+use berani_core::{CoreError, DraftEdit, EditRefused, Field, NewAttachment, Reason};
 use common::*;
 
 fn open_part(h: &Home, report: &str, idx: u32) -> Vec<u8> {
@@ -418,11 +418,24 @@ fn profiles_that_are_tampered_expired_older_or_foreign_are_refused() {
     let mut expired = h.agency.profile(6);
     expired.expires_at = expired.issued_at - time::Duration::seconds(1);
     let foreign = Agency::new();
+    let mut stripped: serde_json::Value =
+        serde_json::from_slice(&h.agency.signed(&h.agency.profile(7))).unwrap();
+    stripped.as_object_mut().unwrap().remove("signature");
+    let stripped = serde_json::to_vec(&stripped).unwrap();
+    let bare = serde_json::to_vec(&h.agency.profile(7)).unwrap();
+    let mut bad_pin = h.agency.profile(8);
+    bad_pin.tls_spki_sha256 = Some("not-a-sha256-pin".into());
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (tampered, "signature"),
         (h.agency.signed(&expired), "expired"),
         (foreign.signed(&foreign.profile(9)), "signature"),
         (b"not json".to_vec(), "malformed"),
+        (stripped, "profile is not signed"),
+        (bare, "profile is not signed"),
+        (
+            h.agency.signed(&bad_pin),
+            "tls_spki_sha256 is not base64 of a SHA-256 digest",
+        ),
     ];
     for (bytes, why) in cases {
         let err = r.import_profile(&bytes, None).unwrap_err();
@@ -866,4 +879,191 @@ fn damage_inside_the_database_is_reported_as_damage_and_changes_nothing() {
         let kept = before.keys().filter(|p| snap.contains_key(*p)).count();
         assert_eq!(kept, before.len(), "no file went missing");
     }
+}
+
+fn file_count(h: &Home) -> usize {
+    fs::read_dir(h.data().join("files")).unwrap().count()
+}
+
+fn attach(path: std::path::PathBuf) -> NewAttachment {
+    NewAttachment {
+        path,
+        voice_note: false,
+        keep_metadata: false,
+    }
+}
+
+#[test]
+fn an_edit_is_saved_whole_or_not_at_all() {
+    let (h, r) = home();
+    let id = ready_draft(&r, "teks asli");
+    r.update_draft(&id, FieldValue::Village(Some("33.16.09.2001".into())))
+        .unwrap();
+    let kept = r
+        .attach_file(&id, &fixture("photo.jpg"), false, false)
+        .unwrap();
+    let before = r.draft(&id).unwrap();
+    let files_before = file_count(&h);
+    let unsupported = h.path().join("notes.txt");
+    fs::write(&unsupported, "just words").unwrap();
+
+    // Each edit mixes valid changes with one refused change; the draft, its attachments and
+    // its files stay exactly as they were.
+    let refused: Vec<(DraftEdit, Option<usize>, Field, &str)> = vec![
+        (
+            DraftEdit {
+                fields: vec![
+                    FieldValue::Category(Some(Category::Sexual)),
+                    FieldValue::District(Some("99.99.99".into())),
+                ],
+                ..DraftEdit::default()
+            },
+            None,
+            Field::District,
+            "unknown district after a valid category",
+        ),
+        (
+            DraftEdit {
+                fields: vec![
+                    FieldValue::Description(None),
+                    FieldValue::Village(Some("33.16.01.2001".into())),
+                ],
+                ..DraftEdit::default()
+            },
+            None,
+            Field::Village,
+            "a clear, then a village of another district",
+        ),
+        (
+            DraftEdit {
+                remove_attachments: vec![kept.id.clone()],
+                fields: vec![FieldValue::IncidentDate(Some(
+                    berani_core::model::IncidentDate::Exact {
+                        date: "2999-01-01".into(),
+                    },
+                ))],
+                ..DraftEdit::default()
+            },
+            None,
+            Field::IncidentDate,
+            "a removal, then a date in the future",
+        ),
+        (
+            DraftEdit {
+                fields: vec![FieldValue::Description(Some("DIUBAH".into()))],
+                attach: vec![
+                    attach(fixture("photo.png")),
+                    attach(fixture("photo.jpg")),
+                    attach(unsupported.clone()),
+                ],
+                ..DraftEdit::default()
+            },
+            Some(2),
+            Field::Attachment,
+            "two good files, then an unsupported one",
+        ),
+        (
+            DraftEdit {
+                remove_attachments: vec![kept.id.clone()],
+                attach: vec![
+                    attach(fixture("photo.png")),
+                    attach(h.path().join("missing.jpg")),
+                ],
+                ..DraftEdit::default()
+            },
+            Some(1),
+            Field::Attachment,
+            "a removal and a good file, then a missing one",
+        ),
+    ];
+    for (edit, at, field, what) in refused {
+        match r.edit_draft(&id, &edit) {
+            Err(EditRefused {
+                attachment,
+                error: CoreError::InvalidInput(e),
+            }) => {
+                assert_eq!((attachment, e.field), (at, field), "{what}");
+            }
+            other => panic!("{what}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(r.draft(&id).unwrap(), before, "{what}");
+        assert_eq!(file_count(&h), files_before, "{what}: no file left behind");
+    }
+
+    // An unknown attachment id is refused before anything is copied.
+    let err = r
+        .edit_draft(
+            &id,
+            &DraftEdit {
+                remove_attachments: vec!["nope".into()],
+                fields: vec![FieldValue::Category(Some(Category::Other))],
+                attach: vec![attach(fixture("photo.png"))],
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err.error, CoreError::NotFound("attachment")),
+        "{err:?}"
+    );
+    assert_eq!(err.attachment, None);
+    assert_eq!(r.draft(&id).unwrap(), before);
+    assert_eq!(file_count(&h), files_before);
+
+    // The same kinds of change, all valid, are saved together.
+    let d = r
+        .edit_draft(
+            &id,
+            &DraftEdit {
+                remove_attachments: vec![kept.id.clone()],
+                fields: vec![
+                    FieldValue::Category(Some(Category::Sexual)),
+                    FieldValue::Village(None),
+                    FieldValue::District(Some("33.16.05".into())),
+                    FieldValue::Description(Some("DIUBAH".into())),
+                ],
+                attach: vec![attach(fixture("photo.png")), attach(fixture("photo.jpg"))],
+            },
+        )
+        .unwrap();
+    assert_eq!(d.fields.category, Some(Category::Sexual));
+    assert_eq!(d.fields.location.district.as_deref(), Some("33.16.05"));
+    assert_eq!(d.fields.location.village, None);
+    assert_eq!(d.fields.description.as_deref(), Some("DIUBAH"));
+    let mimes: Vec<_> = d.attachments.iter().map(|a| a.mime.as_str()).collect();
+    assert_eq!(mimes, ["image/png", "image/jpeg"]);
+    assert!(d.attachments.iter().all(|a| a.id != kept.id));
+    assert_eq!(
+        file_count(&h),
+        2,
+        "the removed file went, the two new ones stay"
+    );
+    assert_eq!(r.draft(&id).unwrap(), d);
+    assert_eq!(r.submit(&id).unwrap().parts.len(), 3);
+}
+
+#[test]
+fn an_edit_past_the_attachment_limit_copies_nothing() {
+    let (h, r) = home();
+    let id = ready_draft(&r, "teks");
+    let limit = berani_core::model::validate::MAX_ATTACHMENTS;
+    let three = DraftEdit {
+        attach: vec![attach(fixture("photo.png")); 3],
+        ..DraftEdit::default()
+    };
+    for _ in 0..(limit - 2) / 3 {
+        r.edit_draft(&id, &three).unwrap();
+    }
+    let before = r.draft(&id).unwrap();
+    let have = before.attachments.len();
+    assert_eq!(have, limit - 2);
+    // Three more: the third is the one too many.
+    match r.edit_draft(&id, &three) {
+        Err(EditRefused {
+            attachment: Some(2),
+            error: CoreError::InvalidInput(e),
+        }) => assert_eq!((e.field, e.reason), (Field::Attachment, Reason::TooMany)),
+        other => panic!("expected too_many for the third file, got {other:?}"),
+    }
+    assert_eq!(r.draft(&id).unwrap(), before);
+    assert_eq!(file_count(&h), have);
 }

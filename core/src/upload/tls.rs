@@ -36,7 +36,7 @@ pub fn parse_pin(s: &str) -> Result<[u8; 32]> {
         .find_map(|e| e.decode(s).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .ok_or(CoreError::Profile(ProfileError::Malformed(
-            "tls_spki_sha256 is not base64 of a SHA-256 digest",
+            crate::profile::BAD_PIN,
         )))
 }
 
