@@ -265,7 +265,7 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Opens `file` through `open`, and records the output released and the result.
+/// Runs `open` into a fresh buffer: the result, and how many bytes it released.
 fn outcome(open: impl FnOnce(&mut Vec<u8>) -> Result<u64, AgeError>) -> (Outcome, usize) {
     let mut out = Vec::new();
     let res = open(&mut out);
