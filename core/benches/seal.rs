@@ -941,7 +941,12 @@ fn render(cfg: &Config, tp: &Throughput, mem: &Memory, sub: &SubmitMemory) -> St
     let aead = tp.get(Contender::AgeAead).median;
     let ring = tp.get(Contender::Ring).median;
     line(&format!(
-        "#### Why the `age` crate is {age_ratio:.1}× slower here, not several times"
+        "#### Why the `age` crate is {age_ratio:.1}× slower here{}",
+        if age_ratio < 3.0 {
+            ", not several times"
+        } else {
+            ""
+        }
     ));
     line("");
     line(&format!(
@@ -985,7 +990,11 @@ fn render(cfg: &Config, tp: &Throughput, mem: &Memory, sub: &SubmitMemory) -> St
              (`chacha20_poly1305_armv8`) while `chacha20` 0.9.1 has NEON code only behind \
              `--cfg chacha20_force_neon` and `poly1305` 0.8.0 has none (read in their \
              sources): the cipher factor is expected to be larger there. This run ({arch}) \
-             does not measure that; run this command on an aarch64 machine to do so."
+             does not measure that; run this command on an aarch64 machine to do so. To see \
+             what the portable code does on this machine, run `RUSTFLAGS=\"--cfg \
+             chacha20_force_soft --cfg poly1305_force_soft\" BERANI_BENCH_QUICK=1 {COMMAND}` \
+             with its own `CARGO_TARGET_DIR` (it forces those crates' portable code; quick \
+             mode prints its figures and writes nothing here)."
         ));
         line("");
     }
