@@ -142,7 +142,7 @@ enum Cmd {
         /// Output file.
         output: PathBuf,
     },
-    /// Open an age file with an identity file (diagnostics).
+    /// Open an age file, binary or ASCII-armored (`age -a`), with an identity file (diagnostics).
     Open {
         /// A file with AGE-SECRET-KEY-1… lines.
         #[arg(long, short = 'i')]
@@ -636,7 +636,8 @@ fn run(cli: Cli) -> Out {
             let tmp = output.with_extension("partial");
             let out = File::create(&tmp).map_err(|e| io_fail("cannot write", &tmp, e))?;
             let mut w = BufWriter::new(out);
-            let res = age::open(&ids, BufReader::new(inp), &mut w).and_then(|_| Ok(w.flush()?));
+            let res = age::open_detecting_armor(&ids, BufReader::new(inp), &mut w)
+                .and_then(|_| Ok(w.flush()?));
             drop(w);
             if let Err(e) = res {
                 let _ = fs::remove_file(&tmp);

@@ -551,6 +551,44 @@ fn seal_and_open_interoperate_with_the_reference_age_tool() {
     ]);
     assert_eq!(fs::read(e.p("out")).unwrap(), data);
 
+    // age -a -r → berani open: the ASCII armor is read too.
+    let o = Command::new("age")
+        .args(["-a", "-r", rcpt.trim(), "-o"])
+        .arg(e.p("a.age"))
+        .arg(e.p("plain"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let armored = fs::read(e.p("a.age")).unwrap();
+    assert!(armored.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----\n"));
+    e.ok(&[
+        "open",
+        "-i",
+        e.p("k.txt").to_str().unwrap(),
+        e.p("a.age").to_str().unwrap(),
+        e.p("out-a").to_str().unwrap(),
+    ]);
+    assert_eq!(fs::read(e.p("out-a")).unwrap(), data);
+    // Armor that is not canonical (a line rewrapped to 76 columns) is refused with the reason,
+    // and leaves no output behind.
+    let text = String::from_utf8(armored).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let moved: String = lines[2].drain(..12).collect();
+    lines[1].push_str(&moved);
+    fs::write(e.p("bad-a.age"), lines.join("\n") + "\n").unwrap();
+    let err = e.err(&[
+        "open",
+        "-i",
+        e.p("k.txt").to_str().unwrap(),
+        e.p("bad-a.age").to_str().unwrap(),
+        e.p("out-b").to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("age armor is invalid: a line is longer than 64 columns"),
+        "{err}"
+    );
+    assert!(!e.p("out-b").exists() && !e.p("out-b.partial").exists());
+
     // A truncated file is refused and leaves no output behind.
     let c = fs::read(e.p("d.age")).unwrap();
     fs::write(e.p("t.age"), &c[..c.len() - 100]).unwrap();

@@ -208,10 +208,16 @@ impl CliKey {
 }
 
 fn cli_encrypt(dir: &Path, to: &[&str], plain: &[u8]) -> Vec<u8> {
+    cli_encrypt_with(dir, &[], to, plain)
+}
+
+/// `age [flags] -r … -o cli.age plain.bin`.
+fn cli_encrypt_with(dir: &Path, flags: &[&str], to: &[&str], plain: &[u8]) -> Vec<u8> {
     let input = dir.join("plain.bin");
     let output = dir.join("cli.age");
     std::fs::write(&input, plain).unwrap();
     let mut cmd = Command::new(tool("age"));
+    cmd.args(flags);
     for r in to {
         cmd.arg("-r").arg(r);
     }
@@ -470,5 +476,162 @@ fn damaged_age_cli_files_fail_in_core() {
     ] {
         let out = cli_decrypt(dir.path(), &key.path, &bad);
         assert!(!out.status.success(), "age -d accepted: {name}");
+    }
+}
+
+// ---- ASCII armor (`age -a`) ----
+
+/// Opens with the armor-detecting entry point, as `berani open` does.
+fn core_open_detecting(ids: &[Identity], file: &[u8]) -> Result<Vec<u8>, AgeError> {
+    let mut out = Vec::new();
+    let n = core_age::open_detecting_armor(ids, file, &mut out)?;
+    assert_eq!(n, out.len() as u64);
+    Ok(out)
+}
+
+#[test]
+fn armored_files_from_the_age_cli_open_in_core() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = [
+        CliKey::new(dir.path(), "a.txt"),
+        CliKey::new(dir.path(), "b.txt"),
+    ];
+    let to: Vec<&str> = keys.iter().map(|k| k.recipient.as_str()).collect();
+    for &len in SIZES {
+        let plain = data(len);
+        let armored = cli_encrypt_with(dir.path(), &["-a"], &to, &plain);
+        assert!(armored.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----\n"));
+        for k in &keys {
+            let out = core_open_detecting(&k.core_identities(), &armored)
+                .unwrap_or_else(|e| panic!("core fails on {len} bytes from age -a -r: {e}"));
+            assert!(out == plain, "content differs: {len} bytes");
+        }
+        let ids = keys[0].core_identities();
+        // The same file with CRLF line endings, and with whitespace around it.
+        let text = String::from_utf8(armored.clone()).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        assert!(core_open_detecting(&ids, crlf.as_bytes()).unwrap() == plain);
+        let padded = format!("\n  \n{text}\n\t\n");
+        assert!(core_open_detecting(&ids, padded.as_bytes()).unwrap() == plain);
+        // The plain `open` takes binary files only, as report parts are.
+        assert!(matches!(
+            core_open(&ids, &armored),
+            Err(AgeError::Header(_))
+        ));
+        // A binary file from the same tool still opens through the detecting entry point.
+        let binary = cli_encrypt(dir.path(), &to, &plain);
+        assert!(core_open_detecting(&ids, &binary).unwrap() == plain);
+    }
+}
+
+#[test]
+fn armored_files_from_the_age_crate_open_in_core() {
+    use age::armor::{ArmoredWriter, Format};
+    let id = age::x25519::Identity::generate();
+    let core_id = core_identity(&id);
+    for &len in SIZES {
+        let plain = data(len);
+        let enc = age::Encryptor::with_recipients(iter::once(&id.to_public() as _)).unwrap();
+        let mut out = Vec::new();
+        let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).unwrap();
+        let mut w = enc.wrap_output(armor).unwrap();
+        w.write_all(&plain).unwrap();
+        w.finish().unwrap().finish().unwrap();
+        let got = core_open_detecting(std::slice::from_ref(&core_id), &out).unwrap_or_else(|e| {
+            panic!("core fails on {len} armored bytes from the age crate: {e}")
+        });
+        assert!(got == plain, "content differs: {len} bytes");
+    }
+}
+
+#[test]
+fn damaged_armor_fails_in_core_and_in_the_age_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = CliKey::new(dir.path(), "key.txt");
+    let ids = key.core_identities();
+    let plain = data(200_000);
+    let armored = cli_encrypt_with(dir.path(), &["-a"], &[&key.recipient], &plain);
+    let text = String::from_utf8(armored).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let n = lines.len();
+    let rejoin = |ls: Vec<String>| ls.join("\n") + "\n";
+    let owned = || lines.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "garbage after END",
+            format!("{text}garbage\n"),
+            "data follows",
+        ),
+        (
+            "garbage before BEGIN",
+            format!("garbage\n{text}"),
+            "not an age v1 file",
+        ),
+        (
+            "no END line",
+            rejoin(owned()[..n - 1].to_vec()),
+            "ends before",
+        ),
+        (
+            "an empty line",
+            {
+                let mut l = owned();
+                l.insert(1, String::new());
+                rejoin(l)
+            },
+            "empty line",
+        ),
+        (
+            "a data line cut short",
+            {
+                let mut l = owned();
+                l[5].truncate(60);
+                rejoin(l)
+            },
+            "follows the last",
+        ),
+        (
+            "a space at a line end",
+            {
+                let mut l = owned();
+                l[5].push(' ');
+                rejoin(l)
+            },
+            "whitespace",
+        ),
+        (
+            "the last line's padding removed",
+            {
+                let mut l = owned();
+                let last = l[n - 2].trim_end_matches('=').to_string();
+                assert_ne!(last, l[n - 2], "the last line has padding");
+                l[n - 2] = last;
+                rejoin(l)
+            },
+            "multiple of 4",
+        ),
+        (
+            "mixed line endings",
+            text.replacen('\n', "\r\n", 3),
+            "mixes LF and CRLF",
+        ),
+    ];
+    for (name, bad, want) in cases {
+        let res = core_open_detecting(&ids, bad.as_bytes());
+        let msg = match &res {
+            Err(e @ (AgeError::Armor(_) | AgeError::Header(_))) => e.to_string(),
+            other => panic!("{name}: expected an armor or header error, got {other:?}"),
+        };
+        assert!(msg.contains(want), "{name}: {msg}");
+        // The reference tool takes LF or CRLF line by line; the core wants one kind throughout
+        // (the spec allows either and asks for non-canonical armor to be refused).
+        let reference_accepts = name == "mixed line endings";
+        let out = cli_decrypt(dir.path(), &key.path, bad.as_bytes());
+        assert_eq!(
+            out.status.success(),
+            reference_accepts,
+            "age -d on {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

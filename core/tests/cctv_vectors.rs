@@ -11,10 +11,15 @@
 //! Each vector is a text header of `key: value` lines, an empty line, then an age file,
 //! zlib-compressed when `compressed: zlib` says so (see the package's README.md).
 //!
-//! A vector applies when it is not armored and every identity it gives is X25519: our opener
-//! does not implement the optional ASCII armor (Berani only exchanges binary age files), nor
+//! A vector applies when every identity it gives is X25519: our opener does not implement
 //! passphrase (scrypt) or hybrid post-quantum (ML-KEM-768 + X25519) identities. Vectors with a
-//! header key the README does not define are skipped too, as the README asks.
+//! header key the README does not define are skipped too, as the README asks. Armored vectors
+//! (`armored: yes`) are read through `age::armor::ArmoredReader`, as the reference
+//! implementation's test runner reads them through its armor reader; every vector is also
+//! opened through `age::open_detecting_armor`, the entry point of `berani open`.
+//!
+//! For the pinned `cctv-age` release the test asserts exactly how many vectors apply and why
+//! the others do not, so a filter that skips too much fails.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,11 +28,25 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use berani_core::age::{self, AgeError, Identity};
+use berani_core::age::armor::{ArmoredReader, looks_armored};
+use berani_core::age::{self, AgeError, Decryptor, Identity};
 use berani_core::crypto::{hex, sha256};
 
 const NPM_HINT: &str = "run `npm ci --prefix tests/node` from the workspace root to install the \
                         `cctv-age` test vectors (or set BERANI_CCTV_DIR to a folder of vectors)";
+
+/// The `cctv-age` release the counts below are for; tests/node/package.json pins it.
+const PINNED_VERSION: &str = "0.2.0";
+/// Vectors in the pinned release.
+const PINNED_VECTORS: usize = 143;
+/// Vectors of the pinned release that apply, and the armored ones among them.
+const PINNED_APPLICABLE: usize = 98;
+const PINNED_ARMORED: usize = 31;
+/// Why the other vectors of the pinned release do not apply (reason, count), by reason.
+const PINNED_NOT_APPLICABLE: &[(&str, usize)] = &[("hybrid", 19), ("scrypt", 26)];
+/// Armored vectors of the pinned release whose file does not start like armor (leading
+/// garbage), which `open_detecting_armor` therefore reads as a binary file.
+const PINNED_DETECTED_BINARY: usize = 1;
 
 /// Header keys defined by the vector format.
 const KNOWN_KEYS: &[&str] = &[
@@ -159,6 +178,24 @@ fn vectors_from_dir(dir: &Path) -> Vec<Vector> {
     out
 }
 
+/// The version of the `cctv-age` package in `dir`, if `dir` is one.
+fn package_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    (json["name"] == "cctv-age").then(|| json["version"].as_str().map(str::to_string))?
+}
+
+/// The `cctv-age` version that tests/node/package.json pins.
+fn pinned_in_package_json() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/node/package.json");
+    let text = std::fs::read_to_string(&path).expect("tests/node/package.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("package.json is JSON");
+    json["dependencies"]["cctv-age"]
+        .as_str()
+        .expect("tests/node/package.json pins cctv-age")
+        .to_string()
+}
+
 fn load_vectors() -> (PathBuf, Vec<Vector>) {
     let dir = match std::env::var_os("BERANI_CCTV_DIR") {
         Some(d) => PathBuf::from(d),
@@ -190,10 +227,6 @@ fn applicability(v: &Vector) -> Result<Vec<Identity>, &'static str> {
         .any(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
     {
         return Err("unknown header key");
-    }
-    // ASCII armor is optional in the age spec and our opener does not implement it.
-    if v.get("armored") == Some("yes") {
-        return Err("armored");
     }
     if v.get("passphrase").is_some() {
         return Err("scrypt");
@@ -232,33 +265,57 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Checks one applicable vector; `Err` describes the mismatch.
-fn check(v: &Vector, ids: &[Identity]) -> Result<(), String> {
-    let expect = v.get("expect").unwrap_or("<missing>");
-    let want_hash = v.get("payload");
+/// Runs `open` into a fresh buffer: the result, and how many bytes it released.
+fn outcome(open: impl FnOnce(&mut Vec<u8>) -> Result<u64, AgeError>) -> (Outcome, usize) {
     let mut out = Vec::new();
-    let res = age::open(ids, &v.body[..], &mut out);
+    let res = open(&mut out);
     let hash = hex(&sha256(&out));
     let got = match res {
         Ok(len) => Outcome::Ok { len, hash },
         Err(err) => Outcome::Err { err, hash },
     };
+    (got, out.len())
+}
+
+/// Opens a binary vector with `age::open`, an armored one through `ArmoredReader`.
+fn open_as_flagged(v: &Vector, ids: &[Identity]) -> (Outcome, usize) {
+    if v.get("armored") == Some("yes") {
+        outcome(|out| {
+            let mut dec = Decryptor::new(ArmoredReader::new(&v.body[..]), ids)?;
+            std::io::copy(&mut dec, out).map_err(AgeError::from_io)
+        })
+    } else {
+        outcome(|out| age::open(ids, &v.body[..], out))
+    }
+}
+
+/// Whether `got` is what the vector expects.
+fn expected(v: &Vector, got: &Outcome, released: usize) -> bool {
+    let want_hash = v.get("payload");
     let hash_ok = |h: &str| want_hash.is_none_or(|w| w.eq_ignore_ascii_case(h));
-    let pass = match (expect, &got) {
+    match (v.get("expect").unwrap_or("<missing>"), got) {
         ("success", Outcome::Ok { len, hash }) => {
-            want_hash.is_some() && hash_ok(hash) && *len == out.len() as u64
+            want_hash.is_some() && hash_ok(hash) && *len == released as u64
         }
         ("no match", Outcome::Err { err, .. }) => matches!(err, AgeError::NoMatch),
         ("HMAC failure", Outcome::Err { err, .. }) => matches!(err, AgeError::HeaderMac),
         ("header failure", Outcome::Err { err, .. }) => matches!(err, AgeError::Header(_)),
+        ("armor failure", Outcome::Err { err, .. }) => matches!(err, AgeError::Armor(_)),
         // The format requires that whatever plaintext was released before the error match
         // `payload:`; `open` writes only authenticated chunks to its output.
         ("payload failure", Outcome::Err { err, hash }) => {
             matches!(err, AgeError::Payload(_)) && hash_ok(hash)
         }
         _ => false,
-    };
-    if pass {
+    }
+}
+
+/// Checks one applicable vector; `Err` describes the mismatch.
+fn check(v: &Vector, ids: &[Identity]) -> Result<(), String> {
+    let expect = v.get("expect").unwrap_or("<missing>");
+    let want_hash = v.get("payload");
+    let (got, released) = open_as_flagged(v, ids);
+    if expected(v, &got, released) {
         return Ok(());
     }
     let mut want = expect.to_string();
@@ -272,11 +329,47 @@ fn check(v: &Vector, ids: &[Identity]) -> Result<(), String> {
     Err(format!("{}: expected {want}, got {got}{comment}", v.name))
 }
 
+/// Checks `age::open_detecting_armor` on one applicable vector. Where it reads the file as the
+/// vector is flagged, it must give the expected result; an armored vector that does not start
+/// like armor is read as binary and must fail without releasing anything. `Ok(true)` counts
+/// such a vector.
+fn check_detecting(v: &Vector, ids: &[Identity]) -> Result<bool, String> {
+    let (got, released) = outcome(|out| age::open_detecting_armor(ids, &v.body[..], out));
+    let flagged = v.get("armored") == Some("yes");
+    let detected = v.body.first().copied().is_some_and(looks_armored);
+    if detected == flagged {
+        if expected(v, &got, released) {
+            return Ok(false);
+        }
+        return Err(format!(
+            "{}: open_detecting_armor: expected {}, got {got}",
+            v.name,
+            v.get("expect").unwrap_or("<missing>")
+        ));
+    }
+    match (&got, v.get("expect")) {
+        (
+            Outcome::Err {
+                err: AgeError::Header(_),
+                ..
+            },
+            Some(e),
+        ) if e != "success" && released == 0 => Ok(true),
+        _ => Err(format!(
+            "{}: open_detecting_armor read it as {}: expected a header failure, got {got}",
+            v.name,
+            if detected { "armor" } else { "binary" }
+        )),
+    }
+}
+
 #[test]
 fn cctv_age_vectors() {
     let (dir, vectors) = load_vectors();
     let mut not_applicable: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut applicable = 0usize;
+    let mut armored = 0usize;
+    let mut detected_binary = 0usize;
     let mut passed = 0usize;
     let mut mismatches = Vec::new();
     for v in &vectors {
@@ -288,12 +381,20 @@ fn cctv_age_vectors() {
             }
         };
         applicable += 1;
-        match check(v, &ids) {
-            Ok(()) => passed += 1,
-            Err(m) => mismatches.push(m),
+        if v.get("armored") == Some("yes") {
+            armored += 1;
+        }
+        let flagged = check(v, &ids);
+        let detecting = check_detecting(v, &ids);
+        if let Ok(true) = detecting {
+            detected_binary += 1;
+        }
+        match (flagged, detecting) {
+            (Ok(()), Ok(_)) => passed += 1,
+            (a, b) => mismatches.extend(a.err().into_iter().chain(b.err())),
         }
     }
-    let mut reasons: Vec<_> = not_applicable.into_iter().collect();
+    let mut reasons: Vec<_> = not_applicable.iter().map(|(r, n)| (*r, *n)).collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let reasons = reasons
         .iter()
@@ -301,14 +402,10 @@ fn cctv_age_vectors() {
         .collect::<Vec<_>>()
         .join(", ");
     println!(
-        "cctv-age: {} vectors, {applicable} applicable, {passed} passed; not applicable: {}",
+        "cctv-age: {} vectors, {applicable} applicable ({armored} armored), {passed} passed; \
+         not applicable: {}",
         vectors.len(),
         if reasons.is_empty() { "none" } else { &reasons }
-    );
-    assert!(
-        applicable > 0,
-        "no applicable vector in {}; {NPM_HINT}",
-        dir.display()
     );
     assert!(
         mismatches.is_empty(),
@@ -316,4 +413,43 @@ fn cctv_age_vectors() {
         mismatches.len(),
         mismatches.join("\n")
     );
+    let pinned = pinned_in_package_json();
+    assert_eq!(
+        pinned, PINNED_VERSION,
+        "tests/node/package.json pins cctv-age {pinned}: update the PINNED_ counts here for it"
+    );
+    match package_version(&dir) {
+        Some(v) if v == PINNED_VERSION => {
+            let got: Vec<(&str, usize)> = not_applicable.into_iter().collect();
+            assert_eq!(
+                (
+                    vectors.len(),
+                    applicable,
+                    armored,
+                    detected_binary,
+                    &got[..]
+                ),
+                (
+                    PINNED_VECTORS,
+                    PINNED_APPLICABLE,
+                    PINNED_ARMORED,
+                    PINNED_DETECTED_BINARY,
+                    PINNED_NOT_APPLICABLE
+                ),
+                "cctv-age {v}: (vectors, applicable, armored, armored read as binary, \
+                 not applicable by reason) differ from what the release holds"
+            );
+        }
+        // Another set of vectors (BERANI_CCTV_DIR): at least as many must apply as in the
+        // pinned release.
+        other => assert!(
+            applicable >= PINNED_APPLICABLE && armored >= PINNED_ARMORED,
+            "{} ({}): only {applicable} applicable vectors ({armored} armored), fewer than the \
+             {PINNED_APPLICABLE} ({PINNED_ARMORED}) of cctv-age {PINNED_VERSION}; {NPM_HINT}",
+            dir.display(),
+            other
+                .as_deref()
+                .map_or("not a cctv-age package".into(), |v| format!("cctv-age {v}"))
+        ),
+    }
 }

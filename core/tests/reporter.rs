@@ -1,4 +1,5 @@
-//! The reporter core end to end on a real SQLite file: drafting, attaching, sealing,
+//! The reporter core end to end on a real SQLite file: drafting, attaching, sealing (also to a
+//! profile with several recipients, opened with the `age` crate and the reference `age` tool),
 //! queueing, the outbox's transitions and order, and the refusal of bad input.
 
 mod common;
@@ -132,6 +133,151 @@ fn sealed_draft_body(h: &Home, id: &str) -> Vec<u8> {
     let c = rusqlite::Connection::open(h.data().join("berani.db")).unwrap();
     c.query_row("SELECT body FROM drafts WHERE id = ?1", [id], |r| r.get(0))
         .unwrap()
+}
+
+/// The header lines of an age file (up to and including the `---` MAC line).
+fn age_header_lines(sealed: &[u8]) -> Vec<String> {
+    let end = sealed
+        .windows(5)
+        .position(|w| w == b"\n--- ")
+        .expect("an age header");
+    String::from_utf8(sealed[..end].to_vec())
+        .expect("the header is text")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_profile_with_three_recipients_seals_every_part_to_each() {
+    use ::age::secrecy::ExposeSecret;
+    use std::process::Command;
+
+    let h = Home {
+        dir: tempfile::tempdir().unwrap(),
+        agency: Agency::new(),
+    };
+    // Three officers' keys from three implementations: the core, the `age` crate and the
+    // reference `age-keygen`.
+    let crate_key = ::age::x25519::Identity::generate();
+    let keygen = h.path().join("officer-3.txt");
+    let o = Command::new("age-keygen")
+        .arg("-o")
+        .arg(&keygen)
+        .output()
+        .expect("the reference age tool is needed: apt-get install age");
+    assert!(o.status.success());
+    let keygen_secret = fs::read_to_string(&keygen)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .expect("age-keygen writes a secret key")
+        .to_string();
+    let secrets = [
+        h.agency.identity.to_secret_string().as_str().to_string(),
+        crate_key.to_string().expose_secret().to_string(),
+        keygen_secret,
+    ];
+    let crate_ids: Vec<::age::x25519::Identity> =
+        secrets.iter().map(|s| s.parse().unwrap()).collect();
+    let recipients: Vec<String> = crate_ids
+        .iter()
+        .map(|i| i.to_public().to_string())
+        .collect();
+    let key_files: Vec<std::path::PathBuf> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = h.path().join(format!("officer-{i}.key"));
+            fs::write(&p, format!("{s}\n")).unwrap();
+            p
+        })
+        .collect();
+
+    let r = h.open();
+    let mut p = h.agency.profile(1);
+    p.recipients = recipients.clone();
+    r.import_profile(&h.agency.signed(&p), Some(h.agency.signing.public()))
+        .unwrap();
+    let id = ready_draft(&r, "Laporan untuk tiga petugas.");
+    r.attach_file(&id, &fixture("photo.jpg"), false, false)
+        .unwrap();
+    let voice = wav(h.path(), 1, "");
+    r.attach_file(&id, &voice, true, false).unwrap();
+    let report = r.submit(&id).unwrap();
+    assert_eq!(report.parts.len(), 3);
+
+    let mut doc = None;
+    for part in &report.parts {
+        let path = h.data().join(format!("outbox/{id}/{}.age", part.idx));
+        let sealed = fs::read(&path).unwrap();
+        // One X25519 stanza per recipient in the profile, each with its own ephemeral share.
+        let header = age_header_lines(&sealed);
+        let stanzas: Vec<&String> = header.iter().filter(|l| l.starts_with("-> ")).collect();
+        assert_eq!(stanzas.len(), 3, "part {}: {header:?}", part.idx);
+        let mut shares: Vec<&str> = stanzas
+            .iter()
+            .map(|l| {
+                let args: Vec<&str> = l.split(' ').collect();
+                assert_eq!((args.len(), args[1]), (3, "X25519"), "{l}");
+                args[2]
+            })
+            .collect();
+        shares.sort();
+        shares.dedup();
+        assert_eq!(shares.len(), 3, "part {}: shares repeat", part.idx);
+
+        // Every identity opens the part, with the `age` crate and with `age -d`, to the same
+        // bytes.
+        let mut opened = Vec::new();
+        for (crate_id, key_file) in crate_ids.iter().zip(&key_files) {
+            let dec = ::age::Decryptor::new(&sealed[..]).unwrap();
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(
+                &mut dec
+                    .decrypt(std::iter::once(crate_id as &dyn ::age::Identity))
+                    .unwrap_or_else(|e| panic!("age crate, part {}: {e}", part.idx)),
+                &mut plain,
+            )
+            .unwrap();
+            let o = Command::new("age")
+                .arg("-d")
+                .arg("-i")
+                .arg(key_file)
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "age -d, part {}: {}",
+                part.idx,
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(o.stdout == plain, "age -d and the age crate differ");
+            opened.push(plain);
+        }
+        assert!(opened.iter().all(|p| *p == opened[0]));
+        let plain = opened.swap_remove(0);
+        match part.kind {
+            PartKind::Report => doc = Some(ReportDocument::from_json(&plain).unwrap()),
+            _ => {
+                let doc = doc.as_ref().expect("part 0 comes first");
+                let a = doc
+                    .attachments
+                    .iter()
+                    .find(|a| a.part == part.idx)
+                    .expect("the report document lists the part");
+                assert_eq!(
+                    a.sha256,
+                    berani_core::crypto::hex(&berani_core::crypto::sha256(&plain))
+                );
+                assert_eq!(a.size, plain.len() as u64);
+            }
+        }
+    }
+    let doc = doc.unwrap();
+    assert_eq!(doc.report_id, id);
+    assert_eq!(doc.attachments.len(), 2);
 }
 
 #[test]

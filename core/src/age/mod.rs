@@ -5,7 +5,12 @@
 //! tool. Sealing uses ring (ChaCha20-Poly1305, HKDF-SHA-256, HMAC-SHA-256, ephemeral X25519),
 //! which is fast on low-end ARM phones; opening uses `x25519-dalek` for the static identity.
 //! Both directions stream in 64 KiB chunks, so memory stays bounded for any file size.
+//!
+//! Sealing writes binary files only. Opening reads binary files, and through
+//! [`Decryptor::new_detecting_armor`] / [`open_detecting_armor`] also files in the spec's ASCII
+//! armor (`age -a`), decoded as a stream by [`armor::ArmoredReader`].
 
+pub mod armor;
 pub mod header;
 pub mod keys;
 pub mod stream;
@@ -41,6 +46,9 @@ pub enum AgeError {
     /// The payload is corrupted or truncated.
     #[error("age payload is corrupted or truncated: {0}")]
     Payload(#[from] StreamError),
+    /// The ASCII armor around the file is malformed or not canonical.
+    #[error("age armor is invalid: {0}")]
+    Armor(&'static str),
     /// A recipient string is not a valid `age1…` key.
     #[error("invalid age recipient")]
     InvalidRecipient,
@@ -49,17 +57,26 @@ pub enum AgeError {
     InvalidIdentity,
     /// Reading or writing failed.
     #[error("i/o error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
 }
 
 impl AgeError {
-    /// Unwraps the age error carried inside an I/O error by the streaming reader.
+    /// Unwraps the payload or armor error carried inside an I/O error by the streaming
+    /// readers; any other I/O error stays [`AgeError::Io`].
     pub fn from_io(e: io::Error) -> Self {
-        if e.get_ref().is_some_and(|i| i.is::<StreamError>()) {
-            let inner = e.into_inner().expect("checked above");
-            return AgeError::Payload(*inner.downcast::<StreamError>().expect("checked above"));
+        if let Some(&armor::ArmorError(why)) = e.get_ref().and_then(|i| i.downcast_ref()) {
+            return AgeError::Armor(why);
+        }
+        if let Some(&s) = e.get_ref().and_then(|i| i.downcast_ref::<StreamError>()) {
+            return AgeError::Payload(s);
         }
         AgeError::Io(e)
+    }
+}
+
+impl From<io::Error> for AgeError {
+    fn from(e: io::Error) -> Self {
+        AgeError::from_io(e)
     }
 }
 
@@ -193,13 +210,69 @@ fn unwrap_file_key(
     Err(AgeError::NoMatch)
 }
 
+/// Where a [`Decryptor`] reads the binary age file from.
+enum Source<R: Read> {
+    Binary(BufReader<R>),
+    Armored(BufReader<armor::ArmoredReader<BufReader<R>>>),
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Binary(r) => r.read(buf),
+            Source::Armored(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read> BufRead for Source<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Source::Binary(r) => r.fill_buf(),
+            Source::Armored(r) => r.fill_buf(),
+        }
+    }
+    fn consume(&mut self, amt: usize) {
+        match self {
+            Source::Binary(r) => r.consume(amt),
+            Source::Armored(r) => r.consume(amt),
+        }
+    }
+}
+
 /// Opens an age file: reading from the [`Decryptor`] yields the authenticated plaintext.
-pub struct Decryptor<R: Read>(StreamReader<BufReader<R>>);
+pub struct Decryptor<R: Read>(StreamReader<Source<R>>);
 
 impl<R: Read> Decryptor<R> {
-    /// Parses and authenticates the header of the age file in `inner` with `identities`.
+    /// Parses and authenticates the header of the binary age file in `inner` with
+    /// `identities`. Armor is not accepted here: report parts travel as binary files.
     pub fn new(inner: R, identities: &[Identity]) -> Result<Self, AgeError> {
+        let r = BufReader::with_capacity(stream::SEALED_CHUNK + 1, inner);
+        Self::start(Source::Binary(r), identities)
+    }
+
+    /// Like [`Decryptor::new`], but a file that starts like ASCII armor (with `-` or
+    /// whitespace, which a binary age file never does) is read through
+    /// [`armor::ArmoredReader`], so files written with `age -a` open too.
+    pub fn new_detecting_armor(inner: R, identities: &[Identity]) -> Result<Self, AgeError> {
         let mut r = BufReader::with_capacity(stream::SEALED_CHUNK + 1, inner);
+        let armored = r
+            .fill_buf()?
+            .first()
+            .copied()
+            .is_some_and(armor::looks_armored);
+        let source = if armored {
+            Source::Armored(BufReader::with_capacity(
+                stream::SEALED_CHUNK + 1,
+                armor::ArmoredReader::new(r),
+            ))
+        } else {
+            Source::Binary(r)
+        };
+        Self::start(source, identities)
+    }
+
+    fn start(mut r: Source<R>, identities: &[Identity]) -> Result<Self, AgeError> {
         let head = header::parse(&mut r)?;
         let file_key = unwrap_file_key(&head.stanzas, identities)?;
         if !crypto::hmac_sha256_verify(
@@ -257,6 +330,17 @@ pub fn open<R: Read, W: Write>(
     io::copy(&mut dec, &mut output).map_err(AgeError::from_io)
 }
 
+/// Like [`open`], for a binary or an ASCII-armored age file (see
+/// [`Decryptor::new_detecting_armor`]).
+pub fn open_detecting_armor<R: Read, W: Write>(
+    identities: &[Identity],
+    input: R,
+    mut output: W,
+) -> Result<u64, AgeError> {
+    let mut dec = Decryptor::new_detecting_armor(input, identities)?;
+    io::copy(&mut dec, &mut output).map_err(AgeError::from_io)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +361,44 @@ mod tests {
         assert!(matches!(
             open(&[c], &sealed[..], Vec::new()),
             Err(AgeError::NoMatch)
+        ));
+    }
+
+    #[test]
+    fn armored_files_open_only_through_the_detecting_entry_point() {
+        use base64::Engine;
+        let id = Identity::generate();
+        let data = vec![7u8; 70_000];
+        let (_, sealed) = seal(&[id.to_public()], &data[..], Vec::new()).unwrap();
+        let mut text = format!("{}\n", armor::BEGIN);
+        for line in sealed.chunks(48) {
+            text.push_str(&base64::engine::general_purpose::STANDARD.encode(line));
+            text.push('\n');
+        }
+        text.push_str(armor::END);
+        let ids = std::slice::from_ref(&id);
+        for file in [text.as_bytes(), &sealed[..]] {
+            let mut out = Vec::new();
+            open_detecting_armor(ids, file, &mut out).unwrap();
+            assert_eq!(out, data);
+        }
+        assert!(matches!(
+            open(ids, text.as_bytes(), Vec::new()),
+            Err(AgeError::Header("not an age v1 file"))
+        ));
+        // A damaged line is an armor error, not an i/o or header error.
+        let bad = text.replacen("\n", "\n\n", 3);
+        assert!(matches!(
+            open_detecting_armor(ids, bad.as_bytes(), Vec::new()),
+            Err(AgeError::Armor(_))
+        ));
+        // Damage deep in the payload surfaces while streaming, still as an armor error.
+        let mut bad = text.clone().into_bytes();
+        let at = bad.len() - 200;
+        bad[at] = b'*';
+        assert!(matches!(
+            open_detecting_armor(ids, &bad[..], Vec::new()),
+            Err(AgeError::Armor(_))
         ));
     }
 
