@@ -10,22 +10,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use berani_core::gazetteer::Gazetteer;
 use berani_core::model::FieldValue;
 use berani_core::profile::ProfileKey;
 use berani_core::{CoreError, upload};
 
 use crate::choices::{AgeBand, Category, PlaceType, Relationship, ReporterRole, VictimSex};
 use crate::draft::{Attachment, Contact, Draft, IncidentDate};
-use crate::error::{BeraniError, Result};
+use crate::error::Result;
 use crate::gazetteer::{Area, AreaMatch};
 use crate::keystore::{DeviceKeyStore, KeyStoreAdapter};
 use crate::outbox::OutboxReport;
 use crate::profile::AgencyProfile;
 use crate::sync::{SyncHandle, SyncListener};
-
-/// The regency offered before any profile is installed: Kabupaten Blora.
-const DEFAULT_REGENCY: &str = "33.16";
 
 /// A reporter's home on this phone: drafts, the agency profile and the outbox.
 ///
@@ -39,18 +35,6 @@ pub struct Reporter {
 impl Reporter {
     fn set(&self, id: &str, value: FieldValue) -> Result<Draft> {
         Ok(self.inner.update_draft(id, value)?.into())
-    }
-
-    fn gazetteer(&self) -> Result<&'static Gazetteer> {
-        let regency = self
-            .inner
-            .profile()?
-            .map_or_else(|| DEFAULT_REGENCY.to_owned(), |p| p.regency_code);
-        Gazetteer::for_regency(&regency).ok_or_else(|| {
-            BeraniError::from(CoreError::Profile(
-                berani_core::profile::ProfileError::UnknownRegency,
-            ))
-        })
     }
 
     /// The core reporter, for Rust tests and benchmarks that compare the two layers.
@@ -130,6 +114,7 @@ impl Reporter {
     /// order.
     pub fn districts(&self) -> Result<Vec<Area>> {
         Ok(self
+            .inner
             .gazetteer()?
             .districts()
             .iter()
@@ -140,6 +125,7 @@ impl Reporter {
     /// The villages (desa/kelurahan) of one district, in code order.
     pub fn villages(&self, district: String) -> Result<Vec<Area>> {
         let vs = self
+            .inner
             .gazetteer()?
             .villages(&district)
             .ok_or(CoreError::NotFound("district"))?;
@@ -150,6 +136,7 @@ impl Reporter {
     /// accents and punctuation ignored); at most 50.
     pub fn search_areas(&self, query: String) -> Result<Vec<AreaMatch>> {
         Ok(self
+            .inner
             .gazetteer()?
             .search(&query)
             .into_iter()
