@@ -21,6 +21,7 @@ use crate::gazetteer::{Area, AreaMatch};
 use crate::keystore::{DeviceKeyStore, KeyStoreAdapter};
 use crate::outbox::OutboxReport;
 use crate::profile::AgencyProfile;
+use crate::runtime::on_runtime;
 use crate::sync::{SyncHandle, SyncListener};
 
 /// A reporter's home on this phone: drafts, the agency profile and the outbox.
@@ -40,6 +41,11 @@ impl Reporter {
     /// The core reporter, for Rust tests and benchmarks that compare the two layers.
     pub fn core(&self) -> &berani_core::Reporter {
         &self.inner
+    }
+
+    /// A shared handle on the core reporter, for work that runs as a task on the runtime.
+    pub(crate) fn shared_core(&self) -> Arc<berani_core::Reporter> {
+        self.inner.clone()
     }
 }
 
@@ -301,7 +307,9 @@ impl Reporter {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+// Async methods run on the bindings' runtime (`runtime::on_runtime`), not through uniffi's
+// `async_runtime = "tokio"`, which would start a second runtime (see runtime.rs).
+#[uniffi::export]
 impl Reporter {
     /// Downloads the signed profile from an intake server (`https://host` or its
     /// `/v1/profile` URL) and installs it as [`Reporter::import_profile_bytes`] does.
@@ -310,7 +318,11 @@ impl Reporter {
         url: String,
         trust: Option<String>,
     ) -> Result<AgencyProfile> {
-        let signed = upload::fetch_profile(&url).await?;
-        self.import_profile_bytes(signed, trust)
+        let (core, trust) = (self.shared_core(), trust_key(trust)?);
+        on_runtime(async move {
+            let signed = upload::fetch_profile(&url).await?;
+            Ok(core.import_profile(&signed, trust)?.into())
+        })
+        .await
     }
 }
