@@ -3,7 +3,8 @@
 //! Each enum mirrors one `berani_core::model` choice variant for variant (the conversions are
 //! exhaustive matches, so a new core value fails to compile here until it is added). The UI
 //! gets the labels from the functions at the end (`categories()`, `victim_sexes()`, …), in
-//! display order, so no label is ever written twice.
+//! display order, so no label is ever written twice; `report_fields()` does the same for the
+//! fields themselves.
 
 use berani_core::model::{self as core, Choice};
 
@@ -287,6 +288,32 @@ pub fn categories() -> Vec<CategoryInfo> {
             label: label(c),
             description_id: c.description_id().to_owned(),
             description_en: c.description_en().to_owned(),
+        })
+        .collect()
+}
+
+/// A report field's own labels (the question, not its answers), e.g. `district`:
+/// "Kecamatan" / "District".
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FieldInfo {
+    /// The field's machine name, the same as `field` in `InvalidInput` and `FieldProblem`.
+    pub key: String,
+    /// The label in Indonesian, e.g. `Kecamatan`.
+    pub label_id: String,
+    /// The label in English, e.g. `District`.
+    pub label_en: String,
+}
+
+/// Every field of a report with its labels, in the order the form asks for them (the core's
+/// own labels, the ones its error messages use).
+#[uniffi::export]
+pub fn report_fields() -> Vec<FieldInfo> {
+    berani_core::Field::REPORT
+        .iter()
+        .map(|&f| FieldInfo {
+            key: f.as_str().to_owned(),
+            label_id: f.label_id().to_owned(),
+            label_en: f.label_en().to_owned(),
         })
         .collect()
 }

@@ -11,6 +11,7 @@ use berani_core::followup as core;
 
 use crate::error::Result;
 use crate::reporter::Reporter;
+use crate::runtime::on_runtime;
 
 /// A report's receipt code, with what to tell the reporter about it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -134,16 +135,19 @@ impl Reporter {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+// Run on the bindings' runtime: see runtime.rs.
+#[uniffi::export]
 impl Reporter {
     /// The status and messages of a report submitted (or followed up) on this phone.
     pub async fn followup(&self, report_id: String) -> Result<FollowupThread> {
-        Ok(self.core().followup(&report_id).await?.into())
+        let core = self.shared_core();
+        on_runtime(async move { Ok(core.followup(&report_id).await?.into()) }).await
     }
 
     /// The same from a receipt code typed by hand (any phone with the profile installed);
     /// the code is then kept on this phone, sealed.
     pub async fn followup_with_receipt(&self, code: String) -> Result<FollowupThread> {
-        Ok(self.core().followup_with_receipt(&code).await?.into())
+        let core = self.shared_core();
+        on_runtime(async move { Ok(core.followup_with_receipt(&code).await?.into()) }).await
     }
 }

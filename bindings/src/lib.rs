@@ -4,8 +4,8 @@
 //! Only this crate knows about FFI. It wraps the core's [`berani_core::Reporter`] in a
 //! [`Reporter`] object whose methods are one call each, mirrors the core's types as uniffi
 //! records and enums, and owns what a foreign caller needs besides: the public error type
-//! ([`BeraniError`], mapped from core errors in `error.rs` only), the tokio runtime that syncs
-//! run on, logging to the platform, and the platform's capabilities as foreign traits
+//! ([`BeraniError`], mapped from core errors in `error.rs` only), the one tokio runtime that syncs
+//! and awaited calls run on, logging to the platform, and the platform's capabilities as foreign traits
 //! ([`DeviceKeyStore`], [`SyncListener`], [`LogSink`]). Kotlin is generated from the built
 //! library in library mode (`scripts/test-kotlin`); the generated code is never committed.
 //!
@@ -45,6 +45,8 @@ pub use outbox::{
 pub use profile::{AgencyProfile, Hotline};
 pub use relay::{RelayBundle, RelayInfo, relay_info};
 pub use reporter::Reporter;
+#[doc(hidden)]
+pub use runtime::runtimes_built;
 pub use safety::{
     Message, PinFailure, PinStatus, WipeOutcome, keep_metadata_warning, pin_failed, pin_status,
     set_pin, set_wipe_after, wipe_home,

@@ -10,22 +10,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use berani_core::gazetteer::Gazetteer;
 use berani_core::model::FieldValue;
 use berani_core::profile::ProfileKey;
 use berani_core::{CoreError, upload};
 
 use crate::choices::{AgeBand, Category, PlaceType, Relationship, ReporterRole, VictimSex};
 use crate::draft::{Attachment, Contact, Draft, IncidentDate};
-use crate::error::{BeraniError, Result};
+use crate::error::Result;
 use crate::gazetteer::{Area, AreaMatch};
 use crate::keystore::{DeviceKeyStore, KeyStoreAdapter};
 use crate::outbox::OutboxReport;
 use crate::profile::AgencyProfile;
+use crate::runtime::on_runtime;
 use crate::sync::{SyncHandle, SyncListener};
-
-/// The regency offered before any profile is installed: Kabupaten Blora.
-const DEFAULT_REGENCY: &str = "33.16";
 
 /// A reporter's home on this phone: drafts, the agency profile and the outbox.
 ///
@@ -41,21 +38,14 @@ impl Reporter {
         Ok(self.inner.update_draft(id, value)?.into())
     }
 
-    fn gazetteer(&self) -> Result<&'static Gazetteer> {
-        let regency = self
-            .inner
-            .profile()?
-            .map_or_else(|| DEFAULT_REGENCY.to_owned(), |p| p.regency_code);
-        Gazetteer::for_regency(&regency).ok_or_else(|| {
-            BeraniError::from(CoreError::Profile(
-                berani_core::profile::ProfileError::UnknownRegency,
-            ))
-        })
-    }
-
     /// The core reporter, for Rust tests and benchmarks that compare the two layers.
     pub fn core(&self) -> &berani_core::Reporter {
         &self.inner
+    }
+
+    /// A shared handle on the core reporter, for work that runs as a task on the runtime.
+    pub(crate) fn shared_core(&self) -> Arc<berani_core::Reporter> {
+        self.inner.clone()
     }
 }
 
@@ -130,6 +120,7 @@ impl Reporter {
     /// order.
     pub fn districts(&self) -> Result<Vec<Area>> {
         Ok(self
+            .inner
             .gazetteer()?
             .districts()
             .iter()
@@ -140,6 +131,7 @@ impl Reporter {
     /// The villages (desa/kelurahan) of one district, in code order.
     pub fn villages(&self, district: String) -> Result<Vec<Area>> {
         let vs = self
+            .inner
             .gazetteer()?
             .villages(&district)
             .ok_or(CoreError::NotFound("district"))?;
@@ -150,6 +142,7 @@ impl Reporter {
     /// accents and punctuation ignored); at most 50.
     pub fn search_areas(&self, query: String) -> Result<Vec<AreaMatch>> {
         Ok(self
+            .inner
             .gazetteer()?
             .search(&query)
             .into_iter()
@@ -314,7 +307,9 @@ impl Reporter {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+// Async methods run on the bindings' runtime (`runtime::on_runtime`), not through uniffi's
+// `async_runtime = "tokio"`, which would start a second runtime (see runtime.rs).
+#[uniffi::export]
 impl Reporter {
     /// Downloads the signed profile from an intake server (`https://host` or its
     /// `/v1/profile` URL) and installs it as [`Reporter::import_profile_bytes`] does.
@@ -323,7 +318,11 @@ impl Reporter {
         url: String,
         trust: Option<String>,
     ) -> Result<AgencyProfile> {
-        let signed = upload::fetch_profile(&url).await?;
-        self.import_profile_bytes(signed, trust)
+        let (core, trust) = (self.shared_core(), trust_key(trust)?);
+        on_runtime(async move {
+            let signed = upload::fetch_profile(&url).await?;
+            Ok(core.import_profile(&signed, trust)?.into())
+        })
+        .await
     }
 }

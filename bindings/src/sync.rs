@@ -198,7 +198,8 @@ impl SyncHandle {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+// `wait` only waits on a watch channel, which needs no tokio runtime: polled from Kotlin as is.
+#[uniffi::export]
 impl SyncHandle {
     /// Stops the sync soon: the request in flight is dropped, progress is saved, and `wait`
     /// returns with `StopReason.CANCELLED`. Safe from any thread, any number of times.

@@ -10,6 +10,7 @@ use berani_core::volunteer as core;
 
 use crate::error::Result;
 use crate::reporter::Reporter;
+use crate::runtime::on_runtime;
 
 /// Where this install's volunteer count stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -57,10 +58,12 @@ impl Reporter {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+// Runs on the bindings' runtime: see runtime.rs.
+#[uniffi::export]
 impl Reporter {
     /// Sends a pending install count to the profile's server; true when counted now.
     pub async fn report_volunteer_install(&self) -> Result<bool> {
-        Ok(self.core().report_volunteer_install().await?)
+        let core = self.shared_core();
+        on_runtime(async move { Ok(core.report_volunteer_install().await?) }).await
     }
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use berani_core::age::{self, Recipient};
-use berani_core::gazetteer::Gazetteer;
+use berani_core::gazetteer::{DEFAULT_REGENCY, Gazetteer};
 use berani_core::model::FieldValue;
 use berani_core::outbox::ReportState;
 use berani_core::profile::{self, AgencyProfile, ProfileKey, SigningKey};
@@ -931,19 +931,17 @@ fn draft_cmd(cli: &Cli, cmd: &DraftCmd) -> Out {
 }
 
 fn areas(cli: &Cli, district: Option<&str>, search: Option<&str>, regency: Option<&str>) -> Out {
-    let regency = match (regency, &cli.home) {
-        (Some(r), _) => r.to_string(),
-        (None, Some(_)) => open_reporter(cli)?
-            .profile()?
-            .map_or("33.16".to_string(), |p| p.regency_code),
-        (None, None) => "33.16".to_string(),
-    };
-    let g = Gazetteer::for_regency(&regency).ok_or_else(|| {
+    let unknown = || {
         fail(
             "--regency: no map data for this regency",
             "kabupaten tidak dikenal",
         )
-    })?;
+    };
+    let g = match (regency, &cli.home) {
+        (Some(r), _) => Gazetteer::for_regency(r).ok_or_else(unknown)?,
+        (None, Some(_)) => open_reporter(cli)?.gazetteer()?,
+        (None, None) => Gazetteer::for_regency(DEFAULT_REGENCY).ok_or_else(unknown)?,
+    };
     if let Some(q) = search {
         for m in g.search(q) {
             match &m.district {

@@ -21,6 +21,8 @@ pub enum Field {
     VictimAgeBand,
     /// Who is reporting.
     ReporterRole,
+    /// Whether someone is in danger now.
+    InDangerNow,
     /// When it happened.
     IncidentDate,
     /// The kecamatan code.
@@ -50,6 +52,26 @@ pub enum Field {
 }
 
 impl Field {
+    /// The fields of a report, in the order the form asks for them: the draft's answers, its
+    /// contact number and its attachments. The other fields are the app's own inputs (PIN,
+    /// receipt code, follow-up message, volunteer code).
+    pub const REPORT: [Field; 14] = [
+        Field::Category,
+        Field::VictimSex,
+        Field::VictimAgeBand,
+        Field::ReporterRole,
+        Field::InDangerNow,
+        Field::IncidentDate,
+        Field::District,
+        Field::Village,
+        Field::LocationDetail,
+        Field::PlaceType,
+        Field::PerpetratorRelationship,
+        Field::Description,
+        Field::ContactNumber,
+        Field::Attachment,
+    ];
+
     /// The machine-readable name, as in the report document.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +79,7 @@ impl Field {
             Field::VictimSex => "victim_sex",
             Field::VictimAgeBand => "victim_age_band",
             Field::ReporterRole => "reporter_role",
+            Field::InDangerNow => "in_danger_now",
             Field::IncidentDate => "incident_date",
             Field::District => "district",
             Field::Village => "village",
@@ -73,12 +96,14 @@ impl Field {
         }
     }
 
-    fn label_id(self) -> &'static str {
+    /// The field's own label in plain Indonesian, as the form shows it.
+    pub fn label_id(self) -> &'static str {
         match self {
             Field::Category => "Jenis kejadian",
             Field::VictimSex => "Korban",
             Field::VictimAgeBand => "Umur korban",
             Field::ReporterRole => "Pelapor",
+            Field::InDangerNow => "Ada yang dalam bahaya sekarang",
             Field::IncidentDate => "Waktu kejadian",
             Field::District => "Kecamatan",
             Field::Village => "Desa/kelurahan",
@@ -95,12 +120,14 @@ impl Field {
         }
     }
 
-    fn label_en(self) -> &'static str {
+    /// The field's own label in plain English.
+    pub fn label_en(self) -> &'static str {
         match self {
             Field::Category => "What happened",
             Field::VictimSex => "Victim",
             Field::VictimAgeBand => "Victim's age",
             Field::ReporterRole => "Reporter",
+            Field::InDangerNow => "Someone in danger now",
             Field::IncidentDate => "When it happened",
             Field::District => "District",
             Field::Village => "Village",
@@ -481,5 +508,22 @@ mod tests {
         );
         let full = CoreError::from(sqlite_error(rusqlite::ffi::SQLITE_FULL));
         assert!(full.message_id().contains("penuh"), "{}", full.message_id());
+    }
+
+    #[test]
+    fn report_fields_have_their_own_distinct_labels() {
+        let mut seen = std::collections::HashSet::new();
+        for f in Field::REPORT {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+            assert!(
+                !f.label_id().is_empty() && !f.label_en().is_empty(),
+                "{f:?}"
+            );
+            assert!(
+                seen.insert(f.label_id()),
+                "{f:?}: Indonesian label repeated"
+            );
+            assert!(seen.insert(f.label_en()), "{f:?}: English label repeated");
+        }
     }
 }

@@ -22,6 +22,10 @@ use unicode_normalization::char::is_combining_mark;
 /// `core/data/gazetteer/extract.sh` and commit it.
 const REGENCIES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/gazetteer_regencies.rs"));
 
+/// The regency whose places are offered before any agency profile is installed: Kabupaten
+/// Blora. See [`crate::Reporter::gazetteer`].
+pub const DEFAULT_REGENCY: &str = "33.16";
+
 /// More results than fit on a phone screen are noise; the reporter types another letter instead.
 const MAX_RESULTS: usize = 50;
 

@@ -12,6 +12,7 @@ use crate::age::{Encryptor, Recipient};
 use crate::attach;
 use crate::crypto::{self, Sha256};
 use crate::error::{CoreError, Field, FieldError, Reason, Result};
+use crate::gazetteer::{DEFAULT_REGENCY, Gazetteer};
 use crate::model::validate::{self, MAX_ATTACHMENTS};
 use crate::model::{
     Attachment, AttachmentRef, Draft, FieldValue, REPORT_SCHEMA_VERSION, ReportDocument,
@@ -394,6 +395,16 @@ impl Reporter {
             return Err(ProfileError::Expired.into());
         }
         Ok(p)
+    }
+
+    /// The places a reporter picks from: the installed profile's regency (expired or not), or
+    /// [`DEFAULT_REGENCY`] (Kabupaten Blora) before any profile is installed. Refused with
+    /// [`ProfileError::UnknownRegency`] when this build has no map data for the regency.
+    pub fn gazetteer(&self) -> Result<&'static Gazetteer> {
+        let regency = self
+            .profile_unchecked()?
+            .map_or_else(|| DEFAULT_REGENCY.to_owned(), |p| p.regency_code);
+        Ok(Gazetteer::for_regency(&regency).ok_or(ProfileError::UnknownRegency)?)
     }
 
     // ----- drafts ---------------------------------------------------------------------------

@@ -8,11 +8,13 @@ use std::fs;
 use std::io::Read;
 
 use berani_core::age;
+use berani_core::gazetteer::{DEFAULT_REGENCY, Gazetteer};
 use berani_core::model::{
     AgeBand, AttachmentKind, Category, Contact, ContactMethod, FieldValue, ReportDocument,
     VictimSex,
 };
 use berani_core::outbox::{FailureReason, PartKind, ReportState};
+use berani_core::profile::ProfileError;
 use berani_core::{CoreError, DraftEdit, EditRefused, Field, NewAttachment, Reason};
 use common::*;
 
@@ -604,6 +606,42 @@ fn profiles_that_are_tampered_expired_older_or_foreign_are_refused() {
     assert!(err.to_string().contains("older"), "{err}");
     assert_eq!(r.profile().unwrap().unwrap().version, 3);
     assert_ne!(installed.version, 3);
+}
+
+#[test]
+fn places_come_from_blora_before_a_profile_then_from_the_profile() {
+    let h = Home {
+        dir: tempfile::tempdir().unwrap(),
+        agency: Agency::new(),
+    };
+    let r = h.open();
+    assert!(r.profile().unwrap().is_none());
+    let blora = Gazetteer::for_regency("33.16").unwrap();
+    assert_eq!(DEFAULT_REGENCY, "33.16");
+    assert!(std::ptr::eq(r.gazetteer().unwrap(), blora));
+    assert!(r.gazetteer().unwrap().district("33.16.05").is_some());
+
+    // Installed and later expired: the places stay those of the profile's regency.
+    let mut p = h.agency.profile(1);
+    p.expires_at = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    r.import_profile(&h.agency.signed(&p), Some(h.agency.signing.public()))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(r.current_profile().is_err());
+    assert!(std::ptr::eq(r.gazetteer().unwrap(), blora));
+
+    // A profile naming a regency this build has no map data for (left by a build that had it)
+    // is not silently replaced by Blora.
+    let mut elsewhere = h.agency.profile(2);
+    elsewhere.regency_code = "35.78".into();
+    let signed = h.agency.signed(&elsewhere);
+    r.store()
+        .write(|tx| berani_core::store::set_meta(tx, "profile", &signed))
+        .unwrap();
+    match r.gazetteer() {
+        Err(CoreError::Profile(ProfileError::UnknownRegency)) => {}
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

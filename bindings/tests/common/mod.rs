@@ -110,13 +110,25 @@ impl SyncListener for Listener {
     }
 }
 
-/// Runs a future the way Kotlin's `runBlocking` would: on a thread with no tokio context.
+/// Runs a future the way Kotlin's coroutines do: polled on this thread, which has no tokio
+/// context, and woken from whichever thread finishes the work.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
 }
 
 /// A live intake server and a reporter home with its profile installed.

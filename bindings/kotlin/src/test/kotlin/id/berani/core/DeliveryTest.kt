@@ -1,6 +1,7 @@
-// From the Kotlin API to a live berani-server on loopback: the profile imported over HTTP,
-// reports delivered with receipts, a sync cancelled partway and resumed, the outbox kept across
-// closing and reopening, and logs without report content.
+// From the Kotlin API to a live berani-server on loopback: the profile imported over HTTP and
+// as bytes (no trusted key, another key, tampered bytes), reports delivered with receipts, a
+// sync cancelled partway and resumed, the outbox kept across closing and reopening, and logs
+// without report content.
 package id.berani.core
 
 import kotlinx.coroutines.runBlocking
@@ -8,12 +9,17 @@ import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.Collections
@@ -103,6 +109,52 @@ class DeliveryTest {
             assertTrue(delivered.parts.all { it.done && it.sent == it.size })
             assertFalse(delivered.toString().contains(delivered.receipt!!), "toString leaves the receipt out")
             assertEquals(emptyList<Draft>(), r.drafts(), "the draft is gone once queued")
+        }
+    }
+
+    @Test
+    fun `a profile imported as bytes needs a trusted key and refuses another key or a change`() {
+        val response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI("${server.url}/v1/profile")).GET().build(),
+            HttpResponse.BodyHandlers.ofByteArray(),
+        )
+        assertEquals(200, response.statusCode())
+        val bytes = response.body()
+        Reporter.open(tmp.resolve("bytes").toString(), MemoryKeyStore()).use { r ->
+            fun refused(bytes: ByteArray, trust: String?) =
+                assertThrows<BeraniException.Profile> { r.importProfileBytes(bytes, trust) }.problem
+
+            assertEquals(ProfileProblem.NO_TRUSTED_KEY, refused(bytes, null))
+            assertEquals(ProfileProblem.BAD_KEY, refused(bytes, "ed25519:not-a-key"))
+            assertNull(r.profile())
+            assertNull(r.trustedProfileKey())
+
+            val p = r.importProfileBytes(bytes, server.profileKey)
+            assertEquals("33.16", p.regencyCode)
+            assertEquals(server.url, p.intakeUrl.trimEnd('/'))
+            assertEquals(p, r.profile())
+            assertEquals(server.profileKey, r.trustedProfileKey())
+            // Once a key is pinned, the same bytes import again without naming it.
+            assertEquals(p, r.importProfileBytes(bytes, null))
+
+            // Another well-formed key than the pinned one: one base64url character changed.
+            val key = server.profileKey
+            val at = key.length / 2
+            val otherKey = key.substring(0, at) + (if (key[at] == 'A') 'B' else 'A') + key.substring(at + 1)
+            assertEquals(ProfileProblem.KEY_MISMATCH, refused(bytes, otherKey))
+
+            // One character of the signed payload changed: still well-formed, badly signed.
+            val text = String(bytes, Charsets.UTF_8)
+            val payload = Regex("\"payload\"\\s*:\\s*\"").find(text)!!.range.last + 1
+            val i = payload + 20
+            val tampered = (text.substring(0, i) + (if (text[i] == 'A') 'B' else 'A') + text.substring(i + 1))
+                .toByteArray(Charsets.UTF_8)
+            assertEquals(ProfileProblem.BAD_SIGNATURE, refused(tampered, null))
+            assertEquals(ProfileProblem.MALFORMED, refused("not a profile".toByteArray(), null))
+
+            // Every refusal left the installed profile and the pinned key as they were.
+            assertEquals(p, r.profile())
+            assertEquals(server.profileKey, r.trustedProfileKey())
         }
     }
 

@@ -1,5 +1,6 @@
 // The generated Kotlin API without a network: opening a home, the key store contract, choices
-// with their labels, the gazetteer, and a draft built field by field with typed errors.
+// and report fields with their labels, the gazetteer, and a draft built field by field with
+// typed errors.
 package id.berani.core
 
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -96,6 +97,42 @@ class ReporterTest {
         val labels = cats.map { it.label } + victimSexes().map { it.label } + ageBands().map { it.label } +
             reporterRoles().map { it.label } + placeTypes().map { it.label } + relationships().map { it.label }
         for (l in labels) assertTrue(l.labelId.isNotBlank() && l.labelEn.isNotBlank(), l.toString())
+    }
+
+    @Test
+    fun `every report field has Indonesian and English labels`() {
+        val fields = reportFields()
+        assertEquals(
+            listOf(
+                "category", "victim_sex", "victim_age_band", "reporter_role", "in_danger_now",
+                "incident_date", "district", "village", "location_detail", "place_type",
+                "perpetrator_relationship", "description", "contact_number", "attachment",
+            ),
+            fields.map { it.key },
+        )
+        assertEquals(FieldInfo("district", "Kecamatan", "District"), fields.first { it.key == "district" })
+        for (f in fields) {
+            assertTrue(f.labelId.isNotBlank() && f.labelEn.isNotBlank(), f.toString())
+        }
+        assertEquals(fields.size, fields.map { it.labelId }.toSet().size, "Indonesian labels repeat")
+        assertEquals(fields.size, fields.map { it.labelEn }.toSet().size, "English labels repeat")
+
+        // Errors name a field by its key, and their messages start with its labels.
+        Reporter.open(home(), MemoryKeyStore()).use { r ->
+            val id = r.createDraft().id
+            val errors = listOf(
+                assertThrows<BeraniException.InvalidInput> { r.setDistrict(id, "33.16.99") },
+                assertThrows<BeraniException.InvalidInput> { r.setVillage(id, "33.16.05.2001") },
+                assertThrows<BeraniException.InvalidInput> {
+                    r.setContact(id, Contact(ContactMethod.PHONE, "12"))
+                },
+            )
+            for (e in errors) {
+                val f = fields.first { it.key == e.field }
+                assertTrue(e.messageId.startsWith("${f.labelId}:"), e.messageId)
+                assertTrue(e.messageEn.startsWith("${f.labelEn}:"), e.messageEn)
+            }
+        }
     }
 
     @Test
