@@ -635,8 +635,9 @@ fn places_come_from_blora_before_a_profile_then_from_the_profile() {
     let mut elsewhere = h.agency.profile(2);
     elsewhere.regency_code = "35.78".into();
     let signed = h.agency.signed(&elsewhere);
+    let records = r.store().records();
     r.store()
-        .write(|tx| berani_core::store::set_meta(tx, "profile", &signed))
+        .write(|tx| berani_core::store::set_sealed_meta(tx, records, "profile", &signed))
         .unwrap();
     match r.gazetteer() {
         Err(CoreError::Profile(ProfileError::UnknownRegency)) => {}
