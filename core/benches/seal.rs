@@ -209,12 +209,18 @@ fn seal_age_crate(recipient: &age::x25519::Recipient, data: &[u8]) {
     black_box(w.finish().expect("age finish"));
 }
 
+/// The STREAM nonce of chunk `i`: an 11-byte big-endian counter and the last-chunk flag.
+fn stream_nonce(i: usize, last: bool) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    nonce[..11].copy_from_slice(&(i as u128).to_be_bytes()[5..]);
+    nonce[11] = u8::from(last);
+    nonce
+}
+
 fn seal_raw_ring(key: &LessSafeKey, buf: &mut [u8]) {
     let n = buf.len().div_ceil(CHUNK);
     for (i, chunk) in buf.chunks_mut(CHUNK).enumerate() {
-        let mut nonce = [0u8; 12];
-        nonce[..11].copy_from_slice(&(i as u128).to_be_bytes()[5..]);
-        nonce[11] = u8::from(i + 1 == n);
+        let nonce = stream_nonce(i, i + 1 == n);
         let tag = key
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
@@ -230,9 +236,7 @@ fn seal_raw_ring(key: &LessSafeKey, buf: &mut [u8]) {
 fn seal_age_aead(key: &ChaCha20Poly1305, buf: &mut [u8]) {
     let n = buf.len().div_ceil(CHUNK);
     for (i, chunk) in buf.chunks_mut(CHUNK).enumerate() {
-        let mut nonce = [0u8; 12];
-        nonce[..11].copy_from_slice(&(i as u128).to_be_bytes()[5..]);
-        nonce[11] = u8::from(i + 1 == n);
+        let nonce = stream_nonce(i, i + 1 == n);
         let tag = key
             .encrypt_in_place_detached(&nonce.into(), b"", black_box(chunk))
             .expect("chacha20poly1305 seal");
@@ -245,9 +249,7 @@ fn seal_ring_copy(key: &LessSafeKey, data: &[u8], scratch: &mut Vec<u8>) {
     for (i, chunk) in data.chunks(CHUNK).enumerate() {
         scratch.clear();
         scratch.extend_from_slice(black_box(chunk));
-        let mut nonce = [0u8; 12];
-        nonce[..11].copy_from_slice(&(i as u128).to_be_bytes()[5..]);
-        nonce[11] = u8::from(i + 1 == n);
+        let nonce = stream_nonce(i, i + 1 == n);
         let tag = key
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), scratch)
             .expect("ring seal");
